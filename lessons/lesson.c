@@ -1,0 +1,177 @@
+/* lesson — see lesson.h. */
+#include "lesson.h"
+
+#include "gil.h"
+#include "trace.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool in_zh;
+
+static const char *prog(void)
+{
+    return program_invocation_short_name;
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", prog());
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", prog());
+    exit(2);
+}
+
+static void help(const struct lesson_info *info)
+{
+    printf("%s: %s\n\n", prog(), info->about);
+    printf("Usage: %s [--lang en|zh] [--speed N] [--trace FILE]%s [--help]\n\n", prog(),
+           info->threads ? " [--free-threads]" : "");
+    printf("  --lang en|zh    print in English (default) or the documents' Chinese [LESSON_LANG]\n"
+           "  --speed N       run N times faster: every sleep is divided by N; the output\n"
+           "                  stays the same (default 1) [LESSON_SPEED]\n"
+           "  --trace FILE    record every event in FILE for the tracer [LESSON_TRACE]\n");
+    if (info->threads)
+        printf("  --free-threads  let the threads really run in parallel, without the GIL's\n"
+               "                  hand-off: the order of the lines may change\n");
+    printf("  --help          show this help\n");
+}
+
+static bool parse_lang(const char *s)
+{
+    if (strcmp(s, "en") && strcmp(s, "zh"))
+        usage_error("language must be en or zh, not '%s'", s);
+    return s[0] == 'z';
+}
+
+static double parse_speed(const char *s)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(v) || v <= 0 || v > 1e6)
+        usage_error("speed must be a number above 0 and at most 1000000, not '%s'", s);
+    return v;
+}
+
+/* Returns the value of an environment variable, or NULL when unset or empty. */
+static const char *env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+void lesson_init(int argc, char **argv, const struct lesson_info *info)
+{
+    static const struct option options[] = {
+        {"lang", required_argument, NULL, 'l'},  {"speed", required_argument, NULL, 's'},
+        {"trace", required_argument, NULL, 't'}, {"free-threads", no_argument, NULL, 'f'},
+        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+    };
+    const char *lang = env("LESSON_LANG"), *speed = env("LESSON_SPEED");
+    const char *trace = env("LESSON_TRACE");
+    bool free_threads = false;
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'l': lang = optarg; break;
+        case 's': speed = optarg; break;
+        case 't': trace = optarg; break;
+        case 'f':
+            if (!info->threads)
+                usage_error("--free-threads: this program starts no threads");
+            free_threads = true;
+            break;
+        case 'h': help(info); exit(0);
+        case ':': usage_error("%s needs a value", argv[optind - 1]);
+        default: usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+
+    in_zh = lang && parse_lang(lang);
+    double v = speed ? parse_speed(speed) : 1;
+    if (trace) {
+        char header[256];
+        snprintf(header, sizeof header, "program=%s lang=%s speed=%g threads=%s", prog(),
+                 in_zh ? "zh" : "en", v, !info->threads ? "none" : free_threads ? "free" : "gil");
+        if (trace_open(trace, header) < 0)
+            usage_error("cannot write the trace file '%s': %s", trace, strerror(errno));
+    }
+    gil_init(free_threads, v);
+    TRACE(TRACE_LANE_START, NULL, "main");
+}
+
+static void say_line(const char *line)
+{
+    /* One lock around the line and its event: with free threads, lines stay whole and
+     * the trace lists them in the order they were printed. */
+    flockfile(stdout);
+    fputs(line, stdout);
+    putc('\n', stdout);
+    fflush(stdout); /* a pipe (the runner) sees each line when it happens */
+    TRACE(TRACE_PRINT, NULL, "%s", line);
+    funlockfile(stdout);
+}
+
+void lesson_say(const char *en, const char *zh)
+{
+    say_line(in_zh ? zh : en);
+}
+
+static void out_of_memory(void)
+{
+    fprintf(stderr, "%s: out of memory\n", prog());
+    exit(1);
+}
+
+void *lesson_alloc(size_t size)
+{
+    void *p = malloc(size);
+    if (!p)
+        out_of_memory();
+    return p;
+}
+
+void lesson_sayf_impl(const char *en_fmt, const char *zh_fmt, ...)
+{
+    char *line;
+    va_list ap;
+    va_start(ap, zh_fmt);
+    int n = vasprintf(&line, in_zh ? zh_fmt : en_fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out_of_memory();
+    say_line(line);
+    free(line);
+}
+
+void lesson_callback(const char *name)
+{
+    TRACE(TRACE_CALLBACK, NULL, "%s", name);
+}
+
+int lesson_exit(void)
+{
+    int status = 0;
+    TRACE(TRACE_LANE_END, NULL, "%s", "");
+    if (trace_close() < 0) {
+        fprintf(stderr, "%s: the trace file is incomplete: %s\n", prog(), strerror(errno));
+        status = 1;
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "%s: cannot write the output\n", prog());
+        status = 1;
+    }
+    return status;
+}

@@ -1,0 +1,50 @@
+/* lesson — what every lesson program shares: its flags, its language, its printed lines.
+ *
+ * A lesson program prints the lines its source document prints. It calls lesson_init
+ * first, prints with lesson_say (both languages side by side in the source, so a reader
+ * sees what the document printed), and returns lesson_exit() from main. Sleeps and threads
+ * come from gil.h, generators from 03_generator_coroutine/gen.h.
+ *
+ * Flags, each with an environment variable the flag overrides:
+ *   --lang en|zh   LESSON_LANG   English (default) or the documents' exact Chinese lines
+ *   --speed N      LESSON_SPEED  every sleep divided by N; the output never changes
+ *   --trace FILE   LESSON_TRACE  record events for the tracer (lessons/TRACE_FORMAT.md)
+ *   --free-threads               programs with threads: drop the GIL hand-off (gil.h)
+ *   --help                       what the program teaches, and these flags
+ * A bad flag or value prints a one-line reason and exits with status 2.
+ */
+#ifndef LESSON_H
+#define LESSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct lesson_info {
+    const char *about; /* what the step teaches: two or three lines, '\n'-separated */
+    bool threads;      /* the program starts threads: accept --free-threads */
+};
+
+void lesson_init(int argc, char **argv, const struct lesson_info *info);
+
+/* Prints one line, en or zh by the chosen language, and records it in the trace. */
+void lesson_say(const char *en, const char *zh);
+
+/* lesson_say with printf formats; both formats take the same arguments (checked). */
+#define lesson_sayf(en_fmt, zh_fmt, ...)                                       \
+    ((void)(0 && printf(en_fmt, __VA_ARGS__) && printf(zh_fmt, __VA_ARGS__)), \
+     lesson_sayf_impl(en_fmt, zh_fmt, __VA_ARGS__))
+void lesson_sayf_impl(const char *en_fmt, const char *zh_fmt, ...);
+
+/* malloc for lesson programs: out of memory, it says so and ends the program (status 1),
+ * as Python's MemoryError would. */
+void *lesson_alloc(size_t size);
+
+/* Records that the running lane invokes the callback called name (trace only). */
+void lesson_callback(const char *name);
+
+/* Ends the main lane and closes the trace. Returns main's exit status: 0, or 1 after
+ * reporting a failed write to stdout or to the trace. */
+int lesson_exit(void);
+
+#endif
