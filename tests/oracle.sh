@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# oracle.sh PYTHON TWIN EXPECTED
+# CPython, running the Python 3 twin of a document's program, prints exactly the zh
+# transcript our C program is held to: the transcript is what the document's code prints.
+set -u
+python=$1 twin=$2 want=$3
+got=$(mktemp)
+trap 'rm -f "$got"' EXIT
+LESSON_SPEED=5 "$python" "$twin" >"$got" || exit 1
+diff -u --label "$(basename "$want")" --label "CPython: $(basename "$twin")" "$want" "$got" || exit 1
+echo "CPython prints $(basename "$want")"
