@@ -244,10 +244,14 @@ gen_status gen_send(gen_t *g, void *value, void **out)
     }
     TRACE(TRACE_RESUME, g->name, "%s", value ? "send" : "next");
     g->transfer = value;
-    g->resumer_lane = trace_lane();
-    trace_set_lane(g->name);
+    bool traced = trace_enabled; /* lanes matter to the trace alone */
+    if (traced) {
+        g->resumer_lane = trace_lane();
+        trace_set_lane(g->name);
+    }
     switch_in(g);
-    trace_set_lane(g->resumer_lane);
+    if (traced)
+        trace_set_lane(g->resumer_lane);
 
     void *result = g->transfer;
     bool returned = g->returned;
