@@ -60,15 +60,16 @@ LESSON_LANG= run 01_sync
 run 01_sync --lang=zh
 [[ $out == "$zh" ]] || fail "--lang=zh: $out"
 
-# Speeds: decimals and the equals form; LESSON_SPEED too (a 5 s sleep, so it must be fast).
+# Speeds: decimals and the equals form; LESSON_SPEED, and the flag over it.
 for speed in 2.5e2 1000000 200; do
     run 01_blocking_io --speed="$speed"
     [[ $status == 0 && $out == "$(<"$(dirname "$0")/../lessons/expected/01_blocking_io.en.txt")" ]] ||
         fail "--speed=$speed"
 done
-start=$SECONDS
-LESSON_SPEED=500 run 01_blocking_io
-((status == 0 && SECONDS - start < 4)) || fail "LESSON_SPEED=500 was not applied"
+LESSON_SPEED=500 run 01_blocking_io --trace "$tmp/speed.trace"
+[[ $status == 0 ]] && grep -q ' speed=500 ' "$tmp/speed.trace" || fail "LESSON_SPEED=500 was not applied"
+LESSON_SPEED=500 run 01_blocking_io --speed 400 --trace "$tmp/speed.trace"
+grep -q ' speed=400 ' "$tmp/speed.trace" || fail "--speed does not win over LESSON_SPEED"
 
 # Traces: the flag, the variable, the flag over the variable.
 LESSON_TRACE=$tmp/env.trace run 01_sync

@@ -1,8 +1,8 @@
 /* Unit tests for 03_generator_coroutine/gen: values both ways, states, Python's errors,
  * many generators alive at once, resumption from other threads, the guard page. */
 #include "gen.h"
+#include "unit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -445,10 +445,5 @@ int main(void)
     tcase_add_test_raise_signal(tc, yield_outside_the_body_aborts, SIGABRT);
     tcase_add_test_raise_signal(tc, freeing_a_running_generator_aborts, SIGABRT);
     suite_add_tcase(s, tc);
-
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

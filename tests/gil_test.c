@@ -1,8 +1,8 @@
 /* Unit tests for lessons/gil: one thread runs at a time, sleepers wake in the order of
  * the document's clock whatever the real clock says, joins, free threads. */
 #include "gil.h"
+#include "unit.h"
 
-#include <check.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -178,10 +178,5 @@ int main(void)
     tcase_add_test(tc, free_threads_run_in_parallel);
     tcase_add_test(tc, other_threads_sleep_plainly);
     suite_add_tcase(s, tc);
-
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }

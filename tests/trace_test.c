@@ -1,8 +1,8 @@
 /* Unit tests for lessons/trace: the line format, escaping, overlong texts, write errors
  * reported at close, lanes per thread, and nothing written when tracing is off. */
 #include "trace.h"
+#include "unit.h"
 
-#include <check.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -167,10 +167,5 @@ int main(void)
     tcase_add_test(tc, nothing_is_written_when_off);
     tcase_add_test(tc, lanes_belong_to_threads);
     suite_add_tcase(s, tc);
-
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return unit_run(s);
 }
