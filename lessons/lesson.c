@@ -44,28 +44,35 @@ static void help(const struct lesson_info *info)
     printf("  --help          show this help\n");
 }
 
-static bool parse_lang(const char *s)
+/* A setting and where it came from (a flag or a variable), for the error messages. */
+struct setting {
+    const char *value;
+    const char *source;
+};
+
+static bool parse_lang(struct setting lang)
 {
-    if (strcmp(s, "en") && strcmp(s, "zh"))
-        usage_error("language must be en or zh, not '%s'", s);
-    return s[0] == 'z';
+    if (strcmp(lang.value, "en") && strcmp(lang.value, "zh"))
+        usage_error("%s must be en or zh, not '%s'", lang.source, lang.value);
+    return lang.value[0] == 'z';
 }
 
-static double parse_speed(const char *s)
+static double parse_speed(struct setting speed)
 {
     char *end;
     errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(v) || v <= 0 || v > 1e6)
-        usage_error("speed must be a number above 0 and at most 1000000, not '%s'", s);
+    double v = strtod(speed.value, &end);
+    if (end == speed.value || *end || errno || !isfinite(v) || v <= 0 || v > 1e6)
+        usage_error("%s must be a number above 0 and at most 1000000, not '%s'", speed.source,
+                    speed.value);
     return v;
 }
 
-/* Returns the value of an environment variable, or NULL when unset or empty. */
-static const char *env(const char *name)
+/* An environment variable as a setting; value NULL when it is unset or empty. */
+static struct setting env(const char *name)
 {
     const char *v = getenv(name);
-    return v && *v ? v : NULL;
+    return (struct setting){v && *v ? v : NULL, name};
 }
 
 void lesson_init(int argc, char **argv, const struct lesson_info *info)
@@ -75,16 +82,16 @@ void lesson_init(int argc, char **argv, const struct lesson_info *info)
         {"trace", required_argument, NULL, 't'}, {"free-threads", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
     };
-    const char *lang = env("LESSON_LANG"), *speed = env("LESSON_SPEED");
-    const char *trace = env("LESSON_TRACE");
+    struct setting lang = env("LESSON_LANG"), speed = env("LESSON_SPEED");
+    const char *trace = env("LESSON_TRACE").value;
     bool free_threads = false;
     int c;
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
         switch (c) {
-        case 'l': lang = optarg; break;
-        case 's': speed = optarg; break;
+        case 'l': lang = (struct setting){optarg, "--lang"}; break;
+        case 's': speed = (struct setting){optarg, "--speed"}; break;
         case 't': trace = optarg; break;
         case 'f':
             if (!info->threads)
@@ -99,8 +106,8 @@ void lesson_init(int argc, char **argv, const struct lesson_info *info)
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
 
-    in_zh = lang && parse_lang(lang);
-    double v = speed ? parse_speed(speed) : 1;
+    in_zh = lang.value && parse_lang(lang);
+    double v = speed.value ? parse_speed(speed) : 1;
     if (trace) {
         char header[256];
         snprintf(header, sizeof header, "program=%s lang=%s speed=%g threads=%s", prog(),

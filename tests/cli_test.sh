@@ -34,10 +34,10 @@ done
 run 01_sync --help
 [[ $status == 0 && $out != *--free-threads* ]] || fail "01_sync --help offers --free-threads"
 
-refused "language must be en or zh, not 'fr'" 01_sync --lang fr
-refused "language must be en or zh, not 'ZH'" 01_sync --lang=ZH
+refused "--lang must be en or zh, not 'fr'" 01_sync --lang fr
+refused "--lang must be en or zh, not 'ZH'" 01_sync --lang=ZH
 for bad in 0 -1 abc 1e9 nan inf 5x ''; do
-    refused "speed must be a number above 0 and at most 1000000, not '$bad'" 01_sync --speed "$bad"
+    refused "--speed must be a number above 0 and at most 1000000, not '$bad'" 01_sync --speed "$bad"
 done
 refused "--speed needs a value" 01_sync --speed
 refused "unknown option '--fast'" 01_sync --fast
@@ -45,8 +45,10 @@ refused "unknown option '-x'" 01_sync -x
 refused "unexpected argument 'extra'" 01_sync extra
 refused "--free-threads: this program starts no threads" 01_blocking_io --free-threads
 refused "cannot write the trace file '/nonexistent/t': No such file or directory" 01_sync --trace /nonexistent/t
-LESSON_SPEED=fast refused "not 'fast'" 01_sync
-LESSON_LANG=de refused "not 'de'" 01_sync
+LESSON_SPEED=fast refused "LESSON_SPEED must be a number above 0 and at most 1000000, not 'fast'" 01_sync
+LESSON_LANG=de refused "LESSON_LANG must be en or zh, not 'de'" 01_sync
+LESSON_LANG=de run 01_sync --lang en
+[[ $status == 0 ]] || fail "--lang en does not override a bad LESSON_LANG"
 
 # Environment variables, and flags over them; an empty variable counts as unset.
 zh=$(printf '开始处理请求req_a\n完成处理请求req_a\n开始处理请求req_b\n完成处理请求req_b')

@@ -62,7 +62,7 @@ run 01_sync --expected "$tmp/expected"
 
 # Arguments after -- reach the programs; a program that fails makes the status 1.
 run 01_sync -- --lang fr
-[[ $status == 1 && $out == *"language must be en or zh"* && $out == *"exited with status 2"* ]] ||
+[[ $status == 1 && $out == *"--lang must be en or zh"* && $out == *"exited with status 2"* ]] ||
     fail "a failing program: $status: $out"
 run 02 --speed 200 -- --free-threads
 [[ $status == 0 ]] || fail "-- --free-threads: $status: $out"
