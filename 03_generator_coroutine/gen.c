@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -212,7 +213,8 @@ gen_t *gen_create(const char *name, gen_fn *fn, void *arg)
 {
     gen_t *g = gen_create_stack(name, fn, arg, GEN_STACK_DEFAULT);
     if (!g) {
-        perror("gen_create: no stack for a new generator");
+        fprintf(stderr, "%s: no stack for generator %s: %s\n", program_invocation_short_name,
+                name, strerror(errno));
         exit(1);
     }
     return g;
