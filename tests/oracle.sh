@@ -6,6 +6,10 @@ set -u
 python=$1 twin=$2 want=$3
 got=$(mktemp)
 trap 'rm -f "$got"' EXIT
-LESSON_SPEED=5 "$python" "$twin" >"$got" || exit 1
+# -E: ignore PYTHON* variables. PYTHONUNBUFFERED=1 would make each print a write(2),
+# which releases the GIL, and the I/O thread could then print before main sleeps.
+# Into a pipe, print only fills a buffer: the GIL changes hands at the sleeps alone,
+# which is the order the documents show. -B: no __pycache__ in the source tree.
+LESSON_SPEED=5 "$python" -E -B "$twin" >"$got" || exit 1
 diff -u --label "$(basename "$want")" --label "CPython: $(basename "$twin")" "$want" "$got" || exit 1
 echo "CPython prints $(basename "$want")"

@@ -12,9 +12,10 @@ import time
 
 SPEED = float(os.environ.get("LESSON_SPEED", "1"))
 
-# CPython hands the GIL to a waiting thread when the running one blocks, or after this
-# interval. The documents' listings show the first case only; a long interval keeps a
-# loaded machine from ever showing the second.
+# CPython hands the GIL to a waiting thread when the running one blocks (in a sleep, or
+# in a system call such as the write(2) of an unbuffered print), or after this interval.
+# The documents' listings show hand-offs at the sleeps only: tests/oracle.sh keeps stdout
+# buffered, and a long interval keeps a loaded machine from forcing a switch.
 sys.setswitchinterval(1000)
 
 
