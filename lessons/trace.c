@@ -24,6 +24,10 @@ static const char *const kind_names[TRACE_KIND_COUNT] = {
     [TRACE_JOIN_BEGIN] = "join_begin",   [TRACE_JOIN_END] = "join_end",
     [TRACE_CALLBACK] = "callback",       [TRACE_RESUME] = "resume",
     [TRACE_YIELD] = "yield",             [TRACE_ERROR] = "error",
+    [TRACE_LOOP_ITERATION] = "loop_iteration", [TRACE_POLL_BEGIN] = "poll_begin",
+    [TRACE_POLL_END] = "poll_end",       [TRACE_LOOP_PHASE] = "loop_phase",
+    [TRACE_IO] = "io",                   [TRACE_TIMER] = "timer",
+    [TRACE_WAIT] = "wait",               [TRACE_WAKE] = "wake",
 };
 
 /* Thread-locals are read only through these out-of-line functions: a generator can stop on

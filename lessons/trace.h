@@ -30,6 +30,15 @@ enum trace_kind {
     TRACE_RESUME,      /* the lane hands control to generator peer; text "next" or "send" */
     TRACE_YIELD,       /* a generator hands control back to peer */
     TRACE_ERROR,       /* something the program tolerated went wrong; peer = its subject */
+    /* Lesson 04: the event loop and its coroutines. */
+    TRACE_LOOP_ITERATION, /* the loop begins an iteration; text = its number, from 1 */
+    TRACE_POLL_BEGIN,  /* epoll_wait: text "0", "timer" (until the next timer) or "forever" */
+    TRACE_POLL_END,    /* epoll_wait returned; text = the number of ready fds */
+    TRACE_LOOP_PHASE,  /* text "callbacks N", "io N" or "timers N": N items run now */
+    TRACE_IO,          /* an I/O handler runs; text "fd N read", "fd N write", ... */
+    TRACE_TIMER,       /* a due timer runs; text = its name */
+    TRACE_WAIT,        /* a coroutine suspends; text = the future it waits on */
+    TRACE_WAKE,        /* a future is resolved; peer = the coroutine it wakes; text = the future */
     TRACE_KIND_COUNT
 };
 

@@ -20,7 +20,7 @@ well_formed() {
         }
         NF != 6 { print "line " NR ": " NF " fields"; exit 1 }
         $1 !~ /^[0-9]+$/ || $1 < last { print "line " NR ": bad time " $1; exit 1 }
-        $4 !~ /^(lane_start|lane_end|print|sleep_begin|sleep_end|spawn|join_begin|join_end|callback|resume|yield|error)$/ \
+        $4 !~ /^(lane_start|lane_end|print|sleep_begin|sleep_end|spawn|join_begin|join_end|callback|resume|yield|error|loop_iteration|poll_begin|poll_end|loop_phase|io|timer|wait|wake)$/ \
             { print "line " NR ": unknown kind " $4; exit 1 }
         $4 == "lane_start" { if (started[$3]++) { print "line " NR ": " $3 " starts twice"; exit 1 } }
         $4 == "lane_end" { if (!started[$3] || ended[$3]++) { print "line " NR ": " $3 " ends badly"; exit 1 } }
