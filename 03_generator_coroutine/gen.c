@@ -4,6 +4,7 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +65,24 @@ struct gen {
 #endif
 };
 
+/* The generator running on this thread, innermost first, for the overflow message.
+ * Read and written out of line: see trace.c on thread-locals and stack switches. */
+static __thread gen_t *tls_running;
+static __thread bool tls_altstack;
+static __thread char altstack[32 * 1024];
+
+__attribute__((noinline)) static gen_t *running_get(void)
+{
+    __asm__ volatile("");
+    return tls_running;
+}
+
+__attribute__((noinline)) static void running_set(gen_t *g)
+{
+    __asm__ volatile("");
+    tls_running = g;
+}
+
 static size_t page_size(void)
 {
     return (size_t)sysconf(_SC_PAGESIZE);
@@ -77,6 +96,54 @@ static char *stack_lo(const gen_t *g)
 static size_t stack_len(const gen_t *g)
 {
     return g->map_size - page_size();
+}
+
+/* ---- a stack overflow names its generator ----------------------------------------- */
+
+static void say(const char *s)
+{
+    ssize_t r = write(2, s, strlen(s));
+    (void)r;
+}
+
+/* SIGSEGV on the guard page of the running generator: say whose stack overflowed, then
+ * let the default action end the process (the fault happens again on return). */
+static void on_segv(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig, (void)ctx;
+    gen_t *g = running_get();
+    char *addr = si->si_addr;
+    if (g && g->map && addr >= g->map && addr < stack_lo(g)) {
+        char size[24], *p = size + sizeof size;
+        *--p = 0;
+        for (size_t n = stack_len(g) / 1024; p == size + sizeof size - 1 || n; n /= 10)
+            *--p = (char)('0' + n % 10);
+        say("gen: generator ");
+        say(g->name);
+        say(" overflowed its stack of ");
+        say(p);
+        say(" KiB: give it a bigger one\n");
+    }
+    signal(SIGSEGV, SIG_DFL);
+}
+
+/* Once per thread: an alternate signal stack (the overflowed one is full), and once per
+ * process the handler, unless someone (a sanitizer, a debugger) installed theirs. */
+static void watch_overflow(void)
+{
+    if (tls_altstack)
+        return;
+    tls_altstack = true;
+    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
+    if (sigaltstack(&ss, NULL) < 0)
+        return;
+    static atomic_flag installed = ATOMIC_FLAG_INIT;
+    if (atomic_flag_test_and_set(&installed))
+        return;
+    struct sigaction old, sa = {.sa_sigaction = on_segv, .sa_flags = SA_SIGINFO | SA_ONSTACK};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, NULL, &old) == 0 && old.sa_handler == SIG_DFL)
+        sigaction(SIGSEGV, &sa, NULL);
 }
 
 /* The three kinds of switch, each told to the sanitizers: they keep a shadow of every
@@ -251,7 +318,11 @@ gen_status gen_send(gen_t *g, void *value, void **out)
         g->resumer_lane = trace_lane();
         trace_set_lane(g->name);
     }
+    watch_overflow();
+    gen_t *outer = running_get();
+    running_set(g);
     switch_in(g);
+    running_set(outer);
     if (traced)
         trace_set_lane(g->resumer_lane);
 

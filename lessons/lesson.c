@@ -13,6 +13,8 @@
 
 static bool in_zh;
 
+static double speed_divisor = 1;
+
 static const char *prog(void)
 {
     return program_invocation_short_name;
@@ -111,12 +113,19 @@ void lesson_init(int argc, char **argv, const struct lesson_info *info)
     if (trace) {
         char header[256];
         snprintf(header, sizeof header, "program=%s lang=%s speed=%g threads=%s", prog(),
-                 in_zh ? "zh" : "en", v, !info->threads ? "none" : free_threads ? "free" : "gil");
+                 in_zh ? "zh" : "en", v,
+                 info->pool ? "pool" : !info->threads ? "none" : free_threads ? "free" : "gil");
         if (trace_open(trace, header) < 0)
             usage_error("cannot write the trace file '%s': %s", trace, strerror(errno));
     }
+    speed_divisor = v;
     gil_init(free_threads, v);
     TRACE(TRACE_LANE_START, NULL, "main");
+}
+
+double lesson_seconds(double doc_seconds)
+{
+    return doc_seconds / speed_divisor;
 }
 
 static void say_line(const char *line)

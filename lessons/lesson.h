@@ -23,6 +23,7 @@
 struct lesson_info {
     const char *about; /* what the step teaches: two or three lines, '\n'-separated */
     bool threads;      /* the program starts threads: accept --free-threads */
+    bool pool;         /* an event loop with a pool of free threads beside it */
 };
 
 void lesson_init(int argc, char **argv, const struct lesson_info *info);
@@ -39,6 +40,10 @@ void lesson_sayf_impl(const char *en_fmt, const char *zh_fmt, ...);
 /* malloc for lesson programs: out of memory, it says so and ends the program (status 1),
  * as Python's MemoryError would. */
 void *lesson_alloc(size_t size);
+
+/* The real seconds that doc_seconds of the document take at the chosen --speed: what a
+ * lesson passes to the event loop (lesson 04 on), whose clock is the real one. */
+double lesson_seconds(double doc_seconds);
 
 /* Records that the running lane invokes the callback called name (trace only). */
 void lesson_callback(const char *name);
