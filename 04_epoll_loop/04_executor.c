@@ -59,8 +59,8 @@ static future_t *start(void *arg)
 int main(int argc, char **argv)
 {
     static const struct lesson_info info = {
-        .about = "a blocking call moved to a thread pool: the coroutine awaits its future\n"
-                 "while the loop keeps ticking.",
+        .about = "a blocking call moved to a thread pool, while the loop keeps ticking.\n"
+                 "The coroutine awaits the future the pool resolves on the loop's thread.",
         .pool = true,
     };
     lesson_init(argc, argv, &info);

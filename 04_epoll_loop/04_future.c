@@ -34,8 +34,8 @@ static future_t *start(void *arg)
 int main(int argc, char **argv)
 {
     static const struct lesson_info info = {
-        .about = "document 003's Future: coro1 sets a result one second later,\n"
-                 "coro2 awaits it and prints it.",
+        .about = "document 003's Future: coro1 sets a result, coro2 awaits it.\n"
+                 "coro2 waits while the loop runs; it prints the result a second later.",
     };
     lesson_init(argc, argv, &info);
     ioloop_t *loop = ioloop_current();

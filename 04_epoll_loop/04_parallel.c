@@ -66,8 +66,8 @@ static future_t *start(void *arg)
 int main(int argc, char **argv)
 {
     static const struct lesson_info info = {
-        .about = "yielding a list and a dict of coroutines (document 003): they all run\n"
-                 "at once, and the results come back in the order asked for.",
+        .about = "yielding a list and a dict of coroutines (document 003): all run at once.\n"
+                 "The results come back in the order asked for, not the order they finished.",
     };
     lesson_init(argc, argv, &info);
     ioloop_t *loop = ioloop_current();
