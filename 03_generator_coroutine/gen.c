@@ -134,9 +134,16 @@ static void watch_overflow(void)
     if (tls_altstack)
         return;
     tls_altstack = true;
-    stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack};
-    if (sigaltstack(&ss, NULL) < 0)
+    /* A sanitizer's runtime gives each thread an alternate stack of its own and unmaps it
+     * when the thread ends: keep any that is there. */
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) < 0)
         return;
+    if (ss.ss_flags & SS_DISABLE) {
+        ss = (stack_t){.ss_sp = altstack, .ss_size = sizeof altstack};
+        if (sigaltstack(&ss, NULL) < 0)
+            return;
+    }
     static atomic_flag installed = ATOMIC_FLAG_INIT;
     if (atomic_flag_test_and_set(&installed))
         return;

@@ -411,11 +411,13 @@ static future_t *multi_start(const char **names, future_t **children, size_t n)
     r->n = n;
     if (names) { /* copied: the caller's array may be on its stack */
         r->names = loop_xmalloc(n * sizeof *names);
-        memcpy(r->names, names, n * sizeof *names);
+        if (n) /* memcpy from NULL is undefined, even for 0 bytes */
+            memcpy(r->names, names, n * sizeof *names);
     }
     r->named = (struct coro_named_results){.n = n, .names = r->names, .values = r->values};
     r->children = loop_xmalloc(n * sizeof *r->children);
-    memcpy(r->children, children, n * sizeof *children);
+    if (n)
+        memcpy(r->children, children, n * sizeof *children);
     struct multi *m = loop_xmalloc(sizeof *m);
     future_t *f = future_new("multi");
     future_ref(f);

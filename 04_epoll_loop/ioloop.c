@@ -349,9 +349,11 @@ int ioloop_remove_handler(ioloop_t *loop, int fd)
 
 /* ---- callbacks ------------------------------------------------------------------- */
 
+/* owner changes if the loop is started on another thread than the one that made it,
+ * while other threads may be adding callbacks: hence atomic. */
 static bool on_loop_thread(const ioloop_t *loop)
 {
-    return pthread_equal(pthread_self(), loop->owner);
+    return pthread_equal(pthread_self(), __atomic_load_n(&loop->owner, __ATOMIC_ACQUIRE));
 }
 
 static void add_remote(ioloop_t *loop, struct callback cb)
@@ -732,7 +734,7 @@ int ioloop_start(ioloop_t *loop)
         return -1;
     }
     loop->running = true;
-    loop->owner = pthread_self();
+    __atomic_store_n(&loop->owner, pthread_self(), __ATOMIC_RELEASE);
     ioloop_t *prev = current_loop;
     current_loop = loop;
     int r = 0;
