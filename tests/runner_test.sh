@@ -67,6 +67,11 @@ run 01_sync -- --lang fr
 run 02 --speed 200 -- --free-threads
 [[ $status == 0 ]] || fail "-- --free-threads: $status: $out"
 
+# --trace: after each program, the tracer's picture of its trace (this is no terminal).
+run 02 --trace --check --speed 200
+[[ $status == 0 && $out == *"✓ same as"* && $out == *"02_callback_thread · en · speed 200"* &&
+    $out == *"io calls back on_finish"* && $out == *"lane         kind"* ]] || fail "--trace: $status: $out"
+
 # The runner's own errors: status 2 and a reason.
 for args in "99" "nope" "--speed 0" "--lang fr" "--bogus" "--speed"; do
     run $args
