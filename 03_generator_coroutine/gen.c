@@ -83,9 +83,16 @@ __attribute__((noinline)) static void running_set(gen_t *g)
     tls_running = g;
 }
 
+/* Read once: gen_yield checks its frame against the stack on every yield. */
 static size_t page_size(void)
 {
-    return (size_t)sysconf(_SC_PAGESIZE);
+    static _Atomic size_t page;
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+    if (!p) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page, p, memory_order_relaxed);
+    }
+    return p;
 }
 
 static char *stack_lo(const gen_t *g)

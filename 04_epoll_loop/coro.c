@@ -168,7 +168,8 @@ future_t *coro_spawn_stack(const char *name, coro_fn *fn, void *arg, size_t stac
     if (!c->gen) {
         future_set_error(f, ENOMEM, "coro_spawn: no stack for coroutine %s: %s%s", c->name,
                          strerror(errno),
-                         errno == ENOMEM ? " (each stack is two mappings: see vm.max_map_count)" : "");
+                         errno == ENOMEM ? " (out of memory, or of mappings: each stack takes two,"
+                                           " and vm.max_map_count caps them)" : "");
         future_unref(f);
         free(c);
         return f;
