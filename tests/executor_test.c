@@ -5,7 +5,7 @@
 #include "coro.h"
 #include "executor.h"
 #include "ioloop.h"
-#include "unit.h"
+#include "loop_test.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -14,25 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ITEM(i) ((void *)(intptr_t)(i))
-#define INT(p) ((int)(intptr_t)(p))
-
-/* What happened on the loop's thread, in order. */
-static char trail[4096];
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    if (trail[0])
-        strncat(trail, ", ", sizeof trail - strlen(trail) - 1);
-    size_t len = strlen(trail);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(trail + len, sizeof trail - len, fmt, ap);
-    va_end(ap);
-}
-
-static ioloop_t *loop;
 static pthread_t loop_thread;
 static executor_t *pool;
 
@@ -45,38 +26,10 @@ static int ticks;
 
 static void setup(void)
 {
-    loop = ioloop_create();
-    ck_assert_ptr_nonnull(loop);
-    ioloop_make_current(loop);
+    loop_test_setup();
     loop_thread = pthread_self();
-    trail[0] = '\0';
     nstarted = 0;
     ticks = 0;
-}
-
-static void teardown(void)
-{
-    ioloop_free(loop);
-}
-
-struct task {
-    coro_fn *fn;
-    void *arg;
-};
-
-static future_t *task_spawn(void *arg)
-{
-    struct task *t = arg;
-    return coro_spawn("main", t->fn, t->arg);
-}
-
-/* Runs fn(arg) as the coroutine "main" until it ends, and requires it to succeed. */
-static void run_main(coro_fn *fn, void *arg)
-{
-    struct task t = {fn, arg};
-    future_t *r = ioloop_run_sync(loop, task_spawn, &t, 0);
-    ck_assert_msg(!future_failed(r), "main failed: %s", future_error_message(r));
-    future_unref(r);
 }
 
 /* ---- where results arrive ------------------------------------------------------------ */
@@ -300,7 +253,7 @@ int main(void)
 {
     Suite *s = suite_create("executor");
     TCase *tc = tcase_create("executor");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, setup, loop_test_teardown);
     tcase_add_test(tc, results_arrive_on_the_loop_thread);
     tcase_add_test(tc, one_thread_runs_jobs_in_submission_order);
     tcase_add_test(tc, four_threads_many_jobs);

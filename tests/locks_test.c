@@ -4,66 +4,13 @@
 #include "coro.h"
 #include "ioloop.h"
 #include "locks.h"
-#include "unit.h"
+#include "loop_test.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#define ITEM(i) ((void *)(intptr_t)(i))
-#define INT(p) ((int)(intptr_t)(p))
-
-/* What happened, in order: "c0 waits, notify 2, ...". */
-static char trail[4096];
-
-static void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void note(const char *fmt, ...)
-{
-    if (trail[0])
-        strncat(trail, ", ", sizeof trail - strlen(trail) - 1);
-    size_t len = strlen(trail);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(trail + len, sizeof trail - len, fmt, ap);
-    va_end(ap);
-}
-
-static ioloop_t *loop;
-
-static void setup(void)
-{
-    loop = ioloop_create();
-    ck_assert_ptr_nonnull(loop);
-    ioloop_make_current(loop);
-    trail[0] = '\0';
-}
-
-static void teardown(void)
-{
-    ioloop_free(loop);
-}
-
-struct task {
-    coro_fn *fn;
-    void *arg;
-};
-
-static future_t *task_spawn(void *arg)
-{
-    struct task *t = arg;
-    return coro_spawn("main", t->fn, t->arg);
-}
-
-/* Runs fn(arg) as the coroutine "main" until it ends, and requires it to succeed. */
-static void run_main(coro_fn *fn, void *arg)
-{
-    struct task t = {fn, arg};
-    future_t *r = ioloop_run_sync(loop, task_spawn, &t, 0);
-    ck_assert_msg(!future_failed(r), "main failed: %s", future_error_message(r));
-    future_unref(r);
-}
 
 /* Awaits n children, passing on the first failure. */
 static void *await_all(future_t **children, size_t n)
@@ -475,7 +422,7 @@ int main(void)
 {
     Suite *s = suite_create("locks");
     TCase *tc = tcase_create("locks");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, loop_test_setup, loop_test_teardown);
     tcase_add_test(tc, condition_notify_two_then_all);
     tcase_add_test(tc, condition_docstring);
     tcase_add_test(tc, condition_deadline_resolves_false);
