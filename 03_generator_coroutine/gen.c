@@ -43,7 +43,8 @@
 
 struct gen {
     ucontext_t ctx;     /* the generator, while it is not running */
-    ucontext_t resumer; /* where gen_yield returns to */
+    ucontext_t *resumer; /* where gen_yield returns to: on the resumer's stack, alive
+                            while the generator runs (a suspended one needs none) */
     _Atomic int state;  /* a gen_state; the resumer publishes it once the switch is over */
     bool returned;      /* the body has returned */
     gen_fn *fn;
@@ -166,6 +167,8 @@ static void watch_overflow(void)
 /* Resumer -> generator. Returns when the generator yields or returns. */
 static void switch_in(gen_t *g)
 {
+    ucontext_t resumer;
+    g->resumer = &resumer;
 #ifdef GEN_ASAN
     void *fake;
     __sanitizer_start_switch_fiber(&fake, stack_lo(g), stack_len(g));
@@ -174,7 +177,7 @@ static void switch_in(gen_t *g)
     g->resumer_fiber = __tsan_get_current_fiber();
     __tsan_switch_to_fiber(g->fiber, 0);
 #endif
-    swapcontext(&g->resumer, &g->ctx);
+    swapcontext(&resumer, &g->ctx);
 #ifdef GEN_ASAN
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
@@ -190,7 +193,7 @@ static void switch_out(gen_t *g)
 #ifdef GEN_TSAN
     __tsan_switch_to_fiber(g->resumer_fiber, 0);
 #endif
-    swapcontext(&g->ctx, &g->resumer);
+    swapcontext(&g->ctx, g->resumer);
 #ifdef GEN_ASAN
     __sanitizer_finish_switch_fiber(fake, &g->resumer_stack, &g->resumer_stack_size);
 #endif
@@ -205,7 +208,7 @@ __attribute__((noreturn)) static void switch_out_last(gen_t *g)
 #ifdef GEN_TSAN
     __tsan_switch_to_fiber(g->resumer_fiber, 0);
 #endif
-    setcontext(&g->resumer);
+    setcontext(g->resumer);
     abort();
 }
 
