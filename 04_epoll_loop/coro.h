@@ -54,7 +54,9 @@ void coro_set_default_stack(size_t stack_size);
 /* Waits for f (and consumes the caller's reference to it). Returns 0 with *result (if
  * result is not NULL) set to f's result, or f's error code, whose message coro_error()
  * then holds. Outside a coroutine it waits for nothing and returns EPERM, with the
- * message "coro_await: not inside a coroutine". */
+ * message "coro_await: not inside a coroutine".
+ * The coroutine keeps f until its next coro_await (or its end), so a result f owns
+ * (coro_multi's array) stays valid until then; to keep it longer, future_ref(f) first. */
 int coro_await(future_t *f, void **result);
 
 /* The message of the last error coro_await returned on this coroutine (or thread). */

@@ -9,15 +9,17 @@
  *               rule), true when notified. Results are (void *)true / (void *)false.
  *   Event       a flag: wait resolves once it is set (at once if it is set already);
  *               clear resets it. Tornado keeps Event waiters in a set, so its wake order
- *               is unspecified; ours is FIFO. A wait that reaches its deadline fails
- *               with ETIMEDOUT.
+ *               is unspecified; ours is FIFO among waits of one kind (a wait with a
+ *               deadline resolves one iteration after one without: Tornado wraps it
+ *               in with_timeout). A wait that reaches its deadline fails with ETIMEDOUT.
  *   Semaphore   a counter: acquire waits while it is 0; release gives the unit to the
  *               oldest waiter. ETIMEDOUT at the deadline.
  *   BoundedSemaphore  a semaphore that refuses a release above its initial value
  *               (EINVAL, "Semaphore released too many times").
  *   Lock        a BoundedSemaphore(1); releasing an unlocked lock is EPERM.
  *
- * One loop, one thread: these are not for threads (the executor is).
+ * One loop, one thread: these are not for threads (the executor is). Free them before
+ * their loop: freeing resolves their waiters and removes their timers on it.
  */
 #ifndef LOCKS_H
 #define LOCKS_H

@@ -19,7 +19,8 @@
  * task_done and join count unfinished items: every put adds one, every task_done takes
  * one away, and join's future resolves when the count is zero.
  *
- * Items are pointers; the queue does not own them. One loop, one thread.
+ * Items are pointers; the queue does not own them. One loop, one thread; free a queue
+ * before its loop (freeing fails its waiters and removes their timers on it).
  */
 #ifndef QUEUE_H
 #define QUEUE_H
