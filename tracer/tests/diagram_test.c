@@ -246,5 +246,5 @@ int main(void)
     tcase_add_test(tc, task_table);
     tcase_add_test(tc, warning_sentences);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return unit_run(s);
 }

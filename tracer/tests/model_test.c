@@ -297,5 +297,5 @@ int main(void)
     tcase_add_test(tc, generators_never_resumed);
     tcase_add_test(tc, an_empty_trace);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return unit_run(s);
 }

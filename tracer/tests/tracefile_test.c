@@ -189,5 +189,5 @@ int main(void)
     tcase_add_test(tc, interns_many_lanes);
     tcase_add_test(tc, loads_a_file);
     suite_add_tcase(s, tc);
-    return run_suite(s);
+    return unit_run(s);
 }

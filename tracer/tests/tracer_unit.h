@@ -2,6 +2,8 @@
 #ifndef TRACER_UNIT_H
 #define TRACER_UNIT_H
 
+#include "unit.h" /* tests/unit.h: unit_run */
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +40,6 @@ static inline uint32_t lane_named(const struct tracefile *tf, const char *name)
             return i;
     ck_abort_msg("no lane %s", name);
     return 0;
-}
-
-/* Runs the suite, each test in its own process, and returns main's exit status. */
-static inline int run_suite(Suite *s)
-{
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif
