@@ -214,7 +214,10 @@ static void apply(struct replay *r, const struct trace_event *ev, uint32_t e)
         break;
     case EV_SLEEP_BEGIN:
         acting(r, ev->lane, e);
-        set_state(r, ev->lane, LS_WAITING, e);
+        /* A thread that sleeps waits; a coroutine that sleeps holds its loop's thread:
+         * it is busy, and everything else on that thread with it (lesson 04's trap). */
+        if (l->kind != LK_COROUTINE)
+            set_state(r, ev->lane, LS_WAITING, e);
         l->run_sleep_ms += strtod(ev->text, NULL) * 1000;
         break;
     case EV_JOIN_BEGIN:
