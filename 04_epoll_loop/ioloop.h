@@ -41,9 +41,11 @@ typedef struct ioloop ioloop_t;
 struct future;
 
 /* Events, with epoll's values as in Tornado. A handler gets READ and/or WRITE, plus
- * ERROR when the fd reported an error or hang-up (then READ and WRITE are set as well,
- * so a handler that reads will see the EOF or the error). Tornado 6 instead calls the
- * reader and the writer separately; one call with a mask is how C loops do it. */
+ * ERROR when the fd reported an error or hang-up (together with whichever of READ and
+ * WRITE it watches, so a handler that reads will see the EOF or the error). Tornado 6
+ * instead calls the reader and the writer separately; one call with a mask is how C
+ * loops do it. epoll reports errors and hang-ups even on an fd watched for no events:
+ * to stop hearing from an fd, remove its handler. */
 enum { IOLOOP_READ = 0x001, IOLOOP_WRITE = 0x004, IOLOOP_ERROR = 0x018 };
 
 typedef void ioloop_cb(void *arg);
