@@ -129,6 +129,19 @@ char *loop_xvasprintf(const char *fmt, va_list ap)
     return s;
 }
 
+char *loop_xstrdup(const char *s)
+{
+    return s ? loop_xstrndup(s, strlen(s)) : NULL;
+}
+
+char *loop_xstrndup(const char *s, size_t n)
+{
+    char *p = loop_xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
 /* ---- time ------------------------------------------------------------------------ */
 
 static int64_t now_ns(void)

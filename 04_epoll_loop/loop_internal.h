@@ -19,6 +19,9 @@ void *loop_xmalloc(size_t size);
 void *loop_xcalloc(size_t n, size_t size);
 void *loop_xrealloc(void *p, size_t size);
 char *loop_xvasprintf(const char *fmt, va_list ap);
+/* strdup (NULL gives NULL) and strndup that abort when memory runs out. */
+char *loop_xstrdup(const char *s);
+char *loop_xstrndup(const char *s, size_t n);
 
 /* A callback or timer whose arg needs releasing if the loop is freed first: drop(arg). */
 void loop_add_callback_owned(ioloop_t *loop, const char *name, ioloop_cb *cb, void *arg,

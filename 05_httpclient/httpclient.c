@@ -8,6 +8,8 @@
 #include "coro.h"
 #include "http1.h"
 #include "iostream.h"
+#include "loop_internal.h"
+#include "strbuf.h"
 #include "url.h"
 
 #include <errno.h>
@@ -51,89 +53,6 @@ struct httpclient {
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
-
-static void *xmalloc(size_t n)
-{
-    void *p = malloc(n ? n : 1);
-    if (!p) {
-        fputs("httpclient: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    return memcpy(xmalloc(n), s, n);
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *p = xmalloc(n + 1);
-    memcpy(p, s, n);
-    p[n] = '\0';
-    return p;
-}
-
-/* A growing byte buffer, always NUL-terminated. */
-struct buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const void *data, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            fputs("httpclient: out of memory\n", stderr);
-            abort();
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n)
-        memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    char *tmp = xmalloc((size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(tmp, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    buf_add(b, tmp, (size_t)n);
-    free(tmp);
-}
-
-/* RFC 4648 base64, for the basic-auth header. */
-static void buf_base64(struct buf *b, const unsigned char *in, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)in[i] << 16;
-        if (i + 1 < n)
-            v |= (unsigned)in[i + 1] << 8;
-        if (i + 2 < n)
-            v |= in[i + 2];
-        char out[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63],
-                       i + 1 < n ? tab[v >> 6 & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
-        buf_add(b, out, 4);
-    }
-}
 
 static const struct httpclient_header *find_header(const struct httpclient_header *h, size_t n,
                                                    const char *name)
@@ -183,9 +102,9 @@ static void fail(struct httpclient_response *r, int err, const char *fmt, ...)
     r->effective_url = url;
     r->code = 599;
     r->error = err;
-    r->error_message = xstrdup(msg);
-    r->reason = xstrdup(msg);
-    r->body = xstrdup("");
+    r->error_message = loop_xstrdup(msg);
+    r->reason = loop_xstrdup(msg);
+    r->body = loop_xstrdup("");
 }
 
 const char *httpclient_response_header(const struct httpclient_response *resp, const char *name)
@@ -212,18 +131,18 @@ void httpclient_request_init(struct httpclient_request *req, const char *url)
 
 static struct job *job_new(const struct httpclient_request *req)
 {
-    struct job *j = xmalloc(sizeof *j);
+    struct job *j = loop_xmalloc(sizeof *j);
     *j = (struct job){.req = *req};
-    j->req.url = xstrdup(req->url ? req->url : "");
-    j->req.method = xstrdup(req->method ? req->method : "GET");
-    j->req.user_agent = xstrdup(req->user_agent);
-    j->req.auth_username = xstrdup(req->auth_username);
-    j->req.auth_password = xstrdup(req->auth_password);
-    j->req.body = req->body ? xstrndup(req->body, req->body_len) : NULL;
-    j->hdrs = xmalloc(sizeof *j->hdrs * req->n_headers);
+    j->req.url = loop_xstrdup(req->url ? req->url : "");
+    j->req.method = loop_xstrdup(req->method ? req->method : "GET");
+    j->req.user_agent = loop_xstrdup(req->user_agent);
+    j->req.auth_username = loop_xstrdup(req->auth_username);
+    j->req.auth_password = loop_xstrdup(req->auth_password);
+    j->req.body = req->body ? loop_xstrndup(req->body, req->body_len) : NULL;
+    j->hdrs = loop_xmalloc(sizeof *j->hdrs * req->n_headers);
     for (size_t i = 0; i < req->n_headers; i++) {
-        j->hdrs[i].name = xstrdup(req->headers[i].name);
-        j->hdrs[i].value = xstrdup(req->headers[i].value);
+        j->hdrs[i].name = loop_xstrdup(req->headers[i].name);
+        j->hdrs[i].value = loop_xstrdup(req->headers[i].value);
     }
     j->req.headers = j->hdrs;
     return j;
@@ -302,8 +221,8 @@ static void pool_put(httpclient_t *c, const char *key, iostream_t *s)
         iostream_free(s);
         return;
     }
-    struct idle *i = xmalloc(sizeof *i);
-    *i = (struct idle){.next = c->idle, .key = xstrdup(key), .s = s,
+    struct idle *i = loop_xmalloc(sizeof *i);
+    *i = (struct idle){.next = c->idle, .key = loop_xstrdup(key), .s = s,
                        .closed = iostream_wait_closed(s)};
     c->idle = i;
 }
@@ -375,8 +294,8 @@ static double min_deadline(double start, double a, double b)
 static iostream_t *connect_to(httpclient_t *c, const struct url *u, bool allow_ipv6,
                               double deadline, struct httpclient_response *r)
 {
-    struct dns *d = xmalloc(sizeof *d);
-    *d = (struct dns){.refs = 2, .host = xstrdup(u->host),
+    struct dns *d = loop_xmalloc(sizeof *d);
+    *d = (struct dns){.refs = 2, .host = loop_xstrdup(u->host),
                       .family = allow_ipv6 ? AF_UNSPEC : AF_INET};
     snprintf(d->port, sizeof d->port, "%u", (unsigned)u->port);
     future_t *f = executor_submit(c->executor, "getaddrinfo", dns_run, d);
@@ -430,43 +349,43 @@ static bool is_token(const char *s)
     return true;
 }
 
-static void build_head(struct buf *b, const struct httpclient_request *q, const struct url *u)
+static void build_head(struct strbuf *b, const struct httpclient_request *q, const struct url *u)
 {
     const struct httpclient_header *h = q->headers;
     size_t n = q->n_headers;
-    buf_printf(b, "%s %s HTTP/1.1\r\n", q->method, u->target);
+    strbuf_addf(b, "%s %s HTTP/1.1\r\n", q->method, u->target);
     if (!find_header(h, n, "Host"))
-        buf_printf(b, "Host: %s\r\n", u->host_header);
+        strbuf_addf(b, "Host: %s\r\n", u->host_header);
     if (!find_header(h, n, "User-Agent"))
-        buf_printf(b, "User-Agent: %s\r\n", q->user_agent ? q->user_agent : HTTPCLIENT_USER_AGENT);
+        strbuf_addf(b, "User-Agent: %s\r\n", q->user_agent ? q->user_agent : HTTPCLIENT_USER_AGENT);
     if (!find_header(h, n, "Connection"))
-        buf_printf(b, "Connection: keep-alive\r\n");
+        strbuf_addf(b, "Connection: keep-alive\r\n");
     if (q->decompress_response && !find_header(h, n, "Accept-Encoding"))
-        buf_printf(b, "Accept-Encoding: gzip\r\n");
+        strbuf_addf(b, "Accept-Encoding: gzip\r\n");
     if ((q->body || method_has_body(q->method)) && !find_header(h, n, "Content-Length"))
-        buf_printf(b, "Content-Length: %zu\r\n", q->body ? q->body_len : 0);
+        strbuf_addf(b, "Content-Length: %zu\r\n", q->body ? q->body_len : 0);
     if (!strcmp(q->method, "POST") && !find_header(h, n, "Content-Type"))
-        buf_printf(b, "Content-Type: application/x-www-form-urlencoded\r\n");
+        strbuf_addf(b, "Content-Type: application/x-www-form-urlencoded\r\n");
     const char *user = q->auth_username ? q->auth_username : u->user;
     const char *pass = q->auth_username ? q->auth_password : u->password;
     if (user && !find_header(h, n, "Authorization")) {
-        struct buf cred = {0};
-        buf_printf(&cred, "%s:%s", user, pass ? pass : "");
-        buf_printf(b, "Authorization: Basic ");
-        buf_base64(b, (const unsigned char *)cred.p, cred.len);
-        buf_printf(b, "\r\n");
-        free(cred.p);
+        struct strbuf cred = {0};
+        strbuf_addf(&cred, "%s:%s", user, pass ? pass : "");
+        strbuf_addf(b, "Authorization: Basic ");
+        strbuf_add_base64(b, (const unsigned char *)cred.p, cred.len);
+        strbuf_addf(b, "\r\n");
+        strbuf_free(&cred);
     }
     for (size_t i = 0; i < n; i++)
-        buf_printf(b, "%s: %s\r\n", h[i].name, h[i].value);
-    buf_printf(b, "\r\n");
+        strbuf_addf(b, "%s: %s\r\n", h[i].name, h[i].value);
+    strbuf_addf(b, "\r\n");
 }
 
 /* Where body bytes go: inflated first if gzip, then into the response's body, or to the
  * request's streaming_callback when this response is the one delivered. */
 struct sink {
     const struct httpclient_request *q;
-    struct buf body;
+    struct strbuf body;
     bool stream, gz, gz_end;
     z_stream z;
     size_t total;
@@ -483,7 +402,7 @@ static void sink_emit(struct sink *k, const char *data, size_t len)
     else if (k->stream)
         k->q->streaming_callback(data, len, k->q->callback_arg);
     else
-        buf_add(&k->body, data, len);
+        strbuf_add(&k->body, data, len);
 }
 
 static void sink_put(struct sink *k, const char *data, size_t len)
@@ -512,7 +431,7 @@ static void sink_put(struct sink *k, const char *data, size_t len)
 static void sink_init(struct sink *k, const struct httpclient_request *q, bool gz, bool deliver)
 {
     *k = (struct sink){.q = q, .gz = gz, .stream = deliver && q->streaming_callback};
-    buf_add(&k->body, "", 0);
+    strbuf_add(&k->body, "", 0);
     if (gz && inflateInit2(&k->z, 16 + MAX_WBITS) != Z_OK) {
         fputs("httpclient: out of memory\n", stderr);
         abort();
@@ -542,12 +461,12 @@ static int exchange(httpclient_t *c, iostream_t *s, bool reused, const char *key
                     const struct httpclient_request *q, const struct url *u, double deadline,
                     int redirects_left, struct httpclient_response *r)
 {
-    struct buf out = {0};
+    struct strbuf out = {0};
     build_head(&out, q, u);
     if (q->body)
-        buf_add(&out, q->body, q->body_len);
+        strbuf_add(&out, q->body, q->body_len);
     int err = await_until(iostream_write(s, out.p, out.len), deadline, NULL);
-    free(out.p);
+    strbuf_free(&out);
 
     struct http1_response resp;
     struct iostream_bytes *head = NULL;
@@ -594,14 +513,14 @@ static int exchange(httpclient_t *c, iostream_t *s, bool reused, const char *key
     bool gz = q->decompress_response &&
               http1_header_has_token(&resp.headers, "Content-Encoding", "gzip");
     r->code = resp.status;
-    r->reason = xstrndup(resp.reason.p, resp.reason.len);
-    struct httpclient_header *hs = xmalloc(sizeof *hs * resp.headers.count);
+    r->reason = loop_xstrndup(resp.reason.p, resp.reason.len);
+    struct httpclient_header *hs = loop_xmalloc(sizeof *hs * resp.headers.count);
     for (size_t i = 0; i < resp.headers.count; i++) {
         const struct http1_header *h = &resp.headers.at[i];
         bool renamed = gz && http1_str_ieq(h->name, "Content-Encoding");
-        hs[i].name = renamed ? xstrdup("X-Consumed-Content-Encoding")
-                             : xstrndup(h->name.p, h->name.len);
-        hs[i].value = xstrndup(h->value.p, h->value.len);
+        hs[i].name = renamed ? loop_xstrdup("X-Consumed-Content-Encoding")
+                             : loop_xstrndup(h->name.p, h->name.len);
+        hs[i].value = loop_xstrndup(h->value.p, h->value.len);
     }
     r->headers = hs;
     r->n_headers = resp.headers.count;
@@ -696,19 +615,19 @@ static void hop(httpclient_t *c, const struct httpclient_request *q, const struc
 /* A whole fetch: hops until a response that is not a redirect to follow. */
 static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
 {
-    struct httpclient_response *r = xmalloc(sizeof *r);
+    struct httpclient_response *r = loop_xmalloc(sizeof *r);
     memset(r, 0, sizeof *r);
     struct url u;
     int rc = url_parse(&u, j->req.url);
     if (rc != URL_OK) {
-        r->effective_url = xstrdup(j->req.url);
+        r->effective_url = loop_xstrdup(j->req.url);
         fail(r, EINVAL, "Invalid URL %s: %s", j->req.url, url_strerror(rc));
         return r;
     }
     int left = j->req.max_redirects;
     for (;;) {
         response_clear(r);
-        r->effective_url = xstrdup(u.href);
+        r->effective_url = loop_xstrdup(u.href);
         if (strcmp(u.scheme, "http") != 0) {
             fail(r, EPROTONOSUPPORT, "Unsupported scheme %s: this client speaks no TLS yet",
                  u.scheme);
@@ -735,7 +654,7 @@ static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
         if ((r->code == 303 && strcmp(m, "HEAD") != 0) ||
             ((r->code == 301 || r->code == 302) && !strcmp(m, "POST"))) {
             free((void *)j->req.method);
-            j->req.method = xstrdup("GET");
+            j->req.method = loop_xstrdup("GET");
             free((void *)j->req.body);
             j->req.body = NULL;
             j->req.body_len = 0;
@@ -760,14 +679,14 @@ static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
         char msg[300];
         snprintf(msg, sizeof msg, "HTTP %d: %s", r->code, r->reason ? r->reason : "");
         r->error = r->code;
-        r->error_message = xstrdup(msg);
+        r->error_message = loop_xstrdup(msg);
     }
     if (!r->error_message)
-        r->error_message = xstrdup("");
+        r->error_message = loop_xstrdup("");
     if (!r->body)
-        r->body = xstrdup("");
+        r->body = loop_xstrdup("");
     if (!r->reason)
-        r->reason = xstrdup("");
+        r->reason = loop_xstrdup("");
     return r;
 }
 
@@ -807,9 +726,9 @@ static void queue_timeout(void *arg)
         c->queued--;
         break;
     }
-    struct httpclient_response *r = xmalloc(sizeof *r);
+    struct httpclient_response *r = loop_xmalloc(sizeof *r);
     memset(r, 0, sizeof *r);
-    r->effective_url = xstrdup(j->req.url);
+    r->effective_url = loop_xstrdup(j->req.url);
     fail(r, ETIMEDOUT, "Timeout in request queue");
     future_set_result_owned(j->future, r, response_free);
     future_unref(j->future);
@@ -855,7 +774,7 @@ static void fetch_cb_done(future_t *f, void *arg)
 void httpclient_fetch_cb(httpclient_t *c, const struct httpclient_request *req, httpclient_cb *cb,
                          void *arg)
 {
-    struct cb_ctx *ctx = xmalloc(sizeof *ctx);
+    struct cb_ctx *ctx = loop_xmalloc(sizeof *ctx);
     *ctx = (struct cb_ctx){cb, arg};
     future_t *f = httpclient_fetch(c, req);
     future_add_done_callback(f, fetch_cb_done, ctx); /* the callback holds its own reference */
@@ -867,7 +786,7 @@ void httpclient_fetch_cb(httpclient_t *c, const struct httpclient_request *req, 
 httpclient_t *httpclient_new(const struct httpclient_options *opts)
 {
     struct httpclient_options o = opts ? *opts : (struct httpclient_options){0};
-    httpclient_t *c = xmalloc(sizeof *c);
+    httpclient_t *c = loop_xmalloc(sizeof *c);
     *c = (struct httpclient){
         .loop = ioloop_current(),
         .max_clients = o.max_clients ? o.max_clients : HTTPCLIENT_MAX_CLIENTS_DEFAULT,
