@@ -1,0 +1,827 @@
+/* httpserver — see httpserver.h for the story. The parts, in reading order: routes,
+ * the response (headers, flush, finish), the connection's coroutine, listening. */
+#include "httpserver.h"
+
+#include "coro.h"
+#include "iostream.h"
+#include "loop_internal.h"
+#include "strbuf.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVER_NAME "TornadoServer-C/0.5"
+#define ACCEPTS_PER_EVENT 128 /* Tornado's netutil.add_accept_handler */
+
+/* ---- routes ------------------------------------------------------------------------ */
+
+struct route {
+    regex_t re;
+    const struct handler_class *cls;
+    void *data;
+    struct route *next;
+};
+
+struct app {
+    struct route *first, **tail;
+};
+
+app_t *app_new(void)
+{
+    app_t *a = loop_xmalloc(sizeof *a);
+    a->first = NULL;
+    a->tail = &a->first;
+    return a;
+}
+
+int app_add(app_t *app, const char *pattern, const struct handler_class *cls, void *data)
+{
+    /* Anchored at both ends, as Tornado's PathMatches: the whole path must match. Group
+     * 1 is our wrapper; the pattern's own groups start at 2. */
+    size_t n = strlen(pattern) + 5;
+    char *anchored = loop_xmalloc(n);
+    snprintf(anchored, n, "^(%s)$", pattern);
+    struct route *r = loop_xmalloc(sizeof *r);
+    int rc = regcomp(&r->re, anchored, REG_EXTENDED);
+    free(anchored);
+    if (rc != 0) {
+        free(r);
+        errno = EINVAL;
+        return -1;
+    }
+    r->cls = cls;
+    r->data = data;
+    r->next = NULL;
+    *app->tail = r;
+    app->tail = &r->next;
+    return 0;
+}
+
+void app_free(app_t *app)
+{
+    if (!app)
+        return;
+    for (struct route *r = app->first, *next; r; r = next) {
+        next = r->next;
+        regfree(&r->re);
+        free(r);
+    }
+    free(app);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Path arguments are URL-unquoted, as Tornado's _unquote_or_none does. */
+static char *unquote(const char *s, size_t n)
+{
+    char *d = loop_xmalloc(n + 1), *o = d;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n &&
+            (hi = hexval(s[i + 1])) >= 0 && (lo = hexval(s[i + 2])) >= 0) {
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return d;
+}
+
+/* ---- handler state ----------------------------------------------------------------- */
+
+struct conn;
+
+struct handler {
+    struct conn *conn;
+    const struct handler_class *cls;
+    void *data;
+
+    /* the request */
+    char *method, *path, *query;
+    struct http1_request req; /* points into head */
+    char *head;
+    struct strbuf body;
+    char **args;
+    size_t nargs;
+
+    /* the response */
+    int status;
+    char *reason;
+    struct strbuf headers; /* "Name: value\r\n" lines */
+    struct strbuf out;     /* written, not yet sent */
+    bool headers_sent, chunked, finished, asynchronous, keep_alive;
+    future_t *done; /* resolved by handler_finish; the connection waits for it */
+};
+
+struct conn {
+    httpserver_t *server;
+    iostream_t *stream;
+    int spare_fd;         /* a dup of the socket: answers 431 after iostream gave up */
+    future_t *last_write; /* the newest write; awaited before closing */
+    char ip[INET6_ADDRSTRLEN];
+    struct conn *prev, *next;
+};
+
+struct httpserver {
+    app_t *app;
+    struct httpserver_options opt;
+    int fd, port;
+    struct conn *conns;
+    size_t nconns;
+    bool closing, free_pending;
+};
+
+const char *handler_method(const handler_t *h) { return h->method; }
+const char *handler_path(const handler_t *h) { return h->path; }
+const char *handler_query(const handler_t *h) { return h->query; }
+const char *handler_remote_ip(const handler_t *h) { return h->conn->ip; }
+const struct http1_fields *handler_headers(const handler_t *h) { return &h->req.headers; }
+size_t handler_nargs(const handler_t *h) { return h->nargs; }
+const char *handler_arg(const handler_t *h, size_t i) { return i < h->nargs ? h->args[i] : NULL; }
+void *handler_data(const handler_t *h) { return h->data; }
+int handler_status(const handler_t *h) { return h->status; }
+bool handler_finished(const handler_t *h) { return h->finished; }
+void handler_asynchronous(handler_t *h) { h->asynchronous = true; }
+
+bool handler_connection_closed(const handler_t *h)
+{
+    return iostream_closed(h->conn->stream);
+}
+
+struct http1_str handler_header(const handler_t *h, const char *name)
+{
+    const struct http1_header *f = http1_header_get(&h->req.headers, name);
+    return f ? f->value : (struct http1_str){NULL, 0};
+}
+
+const char *handler_body(const handler_t *h, size_t *len)
+{
+    if (len)
+        *len = h->body.len;
+    return h->body.p ? h->body.p : "";
+}
+
+/* ---- the response ------------------------------------------------------------------ */
+
+const char *http_reason(int code)
+{
+    static const struct {
+        int code;
+        const char *reason;
+    } table[] = {
+        {100, "Continue"}, {200, "OK"}, {201, "Created"}, {202, "Accepted"},
+        {204, "No Content"}, {206, "Partial Content"}, {301, "Moved Permanently"},
+        {302, "Found"}, {303, "See Other"}, {304, "Not Modified"},
+        {307, "Temporary Redirect"}, {308, "Permanent Redirect"}, {400, "Bad Request"},
+        {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"},
+        {405, "Method Not Allowed"}, {408, "Request Timeout"}, {411, "Length Required"},
+        {413, "Content Too Large"}, {414, "URI Too Long"},
+        {431, "Request Header Fields Too Large"}, {500, "Internal Server Error"},
+        {501, "Not Implemented"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (table[i].code == code)
+            return table[i].reason;
+    return "Unknown";
+}
+
+void handler_set_status(handler_t *h, int code, const char *reason)
+{
+    h->status = code;
+    free(h->reason);
+    if (reason && strpbrk(reason, "\r\n")) /* it goes on the status line: no injection */
+        reason = NULL;
+    reason = reason ? reason : http_reason(code);
+    h->reason = loop_xstrndup(reason, strlen(reason));
+}
+
+/* Removes the line of header `name` from h->headers, if any. */
+static void header_remove(handler_t *h, const char *name)
+{
+    size_t n = strlen(name);
+    char *p = h->headers.p;
+    while (p && *p) {
+        char *end = strstr(p, "\r\n") + 2;
+        if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+            memmove(p, end, strlen(end) + 1);
+            h->headers.len -= (size_t)(end - p);
+            return;
+        }
+        p = end;
+    }
+}
+
+int handler_set_header(handler_t *h, const char *name, const char *value)
+{
+    if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) { /* header injection */
+        errno = EINVAL;
+        return -1;
+    }
+    header_remove(h, name);
+    strbuf_addf(&h->headers, "%s: %s\r\n", name, value);
+    return 0;
+}
+
+/* Tornado's clear(): the default headers of every response. */
+static void response_clear(handler_t *h)
+{
+    h->headers.len = 0;
+    h->out.len = 0;
+    if (h->headers.p)
+        h->headers.p[0] = '\0';
+    handler_set_status(h, 200, NULL);
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
+    handler_set_header(h, "Server", SERVER_NAME);
+    handler_set_header(h, "Content-Type", "text/html; charset=UTF-8");
+    handler_set_header(h, "Date", date);
+}
+
+int handler_write(handler_t *h, const void *data, size_t len)
+{
+    if (h->finished) {
+        errno = EALREADY;
+        return -1;
+    }
+    strbuf_add(&h->out, data, len);
+    return 0;
+}
+
+static bool is_head(const handler_t *h)
+{
+    return strcmp(h->method, "HEAD") == 0;
+}
+
+/* 1xx, 204 and 304 never have a body (RFC 9110 §6.4.1). */
+static bool bodiless_status(int code)
+{
+    return code < 200 || code == 204 || code == 304;
+}
+
+/* Hands bytes to the stream, remembering the write so that a close waits for it. */
+static void conn_send(struct conn *c, const void *data, size_t len)
+{
+    future_t *w = iostream_write(c->stream, data, len);
+    future_unref(c->last_write);
+    c->last_write = w;
+}
+
+/* The status line, the headers, and the framing headers the server owns. */
+static void send_head(handler_t *h, bool final)
+{
+    struct strbuf head = {0};
+    strbuf_addf(&head, "HTTP/1.%d %d %s\r\n", h->req.minor_version, h->status, h->reason);
+    header_remove(h, "Content-Length");
+    header_remove(h, "Transfer-Encoding");
+    header_remove(h, "Connection");
+    strbuf_add(&head, h->headers.p, h->headers.len);
+    if (final) {
+        if (!bodiless_status(h->status))
+            strbuf_addf(&head, "Content-Length: %zu\r\n", h->out.len);
+    } else if (h->req.minor_version == 1) {
+        h->chunked = !bodiless_status(h->status);
+        if (h->chunked)
+            strbuf_add(&head, "Transfer-Encoding: chunked\r\n", 28);
+    } else {
+        h->keep_alive = false; /* HTTP/1.0 has no chunks: the close ends the body */
+    }
+    if (!h->keep_alive)
+        strbuf_add(&head, "Connection: close\r\n", 19);
+    else if (h->req.minor_version == 0)
+        strbuf_add(&head, "Connection: keep-alive\r\n", 24);
+    strbuf_add(&head, "\r\n", 2);
+    conn_send(h->conn, head.p, head.len);
+    strbuf_free(&head);
+    h->headers_sent = true;
+}
+
+/* Sends what was written since the last flush, framed as the head said. */
+static void send_out(handler_t *h)
+{
+    if (h->out.len && !is_head(h) && !bodiless_status(h->status)) {
+        if (h->chunked) {
+            char size[32];
+            int n = snprintf(size, sizeof size, "%zx\r\n", h->out.len);
+            strbuf_add(&h->out, "\r\n", 2);
+            conn_send(h->conn, size, (size_t)n);
+        }
+        conn_send(h->conn, h->out.p, h->out.len);
+    }
+    h->out.len = 0;
+}
+
+future_t *handler_flush(handler_t *h)
+{
+    if (!h->finished) {
+        if (!h->headers_sent)
+            send_head(h, false);
+        send_out(h);
+    }
+    future_t *w = h->conn->last_write;
+    if (!w) { /* nothing was ever sent (a closed stream): a done future */
+        w = future_new("flush");
+        future_set_result(w, NULL);
+        return w;
+    }
+    future_ref(w);
+    return w;
+}
+
+int handler_finish(handler_t *h)
+{
+    if (h->finished) {
+        errno = EALREADY;
+        return -1;
+    }
+    if (!h->headers_sent) {
+        send_head(h, true);
+        send_out(h);
+    } else {
+        send_out(h);
+        if (h->chunked && !is_head(h))
+            conn_send(h->conn, "0\r\n\r\n", 5);
+    }
+    h->finished = true;
+    future_set_result(h->done, NULL);
+    return 0;
+}
+
+/* Tornado's default write_error: a tiny page naming the code. */
+static void default_write_error(handler_t *h, int code)
+{
+    char page[256];
+    int n = snprintf(page, sizeof page,
+                     "<html><title>%d: %s</title><body>%d: %s</body></html>", code,
+                     h->reason, code, h->reason);
+    handler_write(h, page, (size_t)n);
+}
+
+void handler_send_error(handler_t *h, int code)
+{
+    if (h->finished)
+        return;
+    if (h->headers_sent) { /* too late for a page: end it, and the connection */
+        h->keep_alive = false;
+        handler_finish(h);
+        return;
+    }
+    response_clear(h);
+    handler_set_status(h, code, NULL);
+    (h->cls && h->cls->write_error ? h->cls->write_error : default_write_error)(h, code);
+    handler_finish(h);
+}
+
+void handler_redirect(handler_t *h, const char *url, bool permanent)
+{
+    if (h->finished || h->headers_sent)
+        return;
+    handler_set_status(h, permanent ? 301 : 302, NULL);
+    if (handler_set_header(h, "Location", url) < 0) {
+        handler_send_error(h, 500);
+        return;
+    }
+    handler_finish(h);
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static handler_fn *method_fn(const struct handler_class *cls, const char *m)
+{
+    const struct {
+        const char *name;
+        handler_fn *fn;
+    } map[] = {{"GET", cls->get},         {"POST", cls->post},   {"PUT", cls->put},
+               {"DELETE", cls->delete_},  {"HEAD", cls->head},   {"PATCH", cls->patch},
+               {"OPTIONS", cls->options}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i].name, m) == 0)
+            return map[i].fn;
+    return NULL;
+}
+
+/* "GET, POST": the methods cls answers, for the Allow header of a 405. */
+static void allow_header(handler_t *h)
+{
+    static const char *names[] = {"GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS"};
+    char allow[128] = "";
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (method_fn(h->cls, names[i])) {
+            if (allow[0])
+                strcat(allow, ", ");
+            strcat(allow, names[i]);
+        }
+    handler_set_header(h, "Allow", allow);
+}
+
+/* The first route matching the whole path; fills h's class, data and arguments. */
+static bool route_find(app_t *app, handler_t *h)
+{
+    for (struct route *r = app->first; r; r = r->next) {
+        size_t nm = r->re.re_nsub + 1;
+        regmatch_t *m = loop_xmalloc(nm * sizeof *m);
+        if (regexec(&r->re, h->path, nm, m, 0) == 0) {
+            h->cls = r->cls;
+            h->data = r->data;
+            h->nargs = nm - 2;
+            h->args = loop_xmalloc((h->nargs ? h->nargs : 1) * sizeof *h->args);
+            for (size_t i = 0; i < h->nargs; i++) {
+                regmatch_t g = m[i + 2];
+                h->args[i] = g.rm_so < 0 ? NULL
+                                         : unquote(h->path + g.rm_so, (size_t)(g.rm_eo - g.rm_so));
+            }
+            free(m);
+            return true;
+        }
+        free(m);
+    }
+    return false;
+}
+
+/* Tornado's _execute: route, method, the handler, then finish unless it is async. */
+static void handler_run(app_t *app, handler_t *h)
+{
+    if (!route_find(app, h)) {
+        handler_send_error(h, 404);
+        return;
+    }
+    handler_fn *fn = method_fn(h->cls, h->method);
+    if (!fn) {
+        allow_header(h);
+        handler_set_status(h, 405, NULL);
+        default_write_error(h, 405);
+        handler_finish(h);
+        return;
+    }
+    fn(h);
+    if (!h->finished && !h->asynchronous)
+        handler_finish(h);
+}
+
+static void handler_free(handler_t *h)
+{
+    free(h->method);
+    free(h->path);
+    free(h->query);
+    free(h->head);
+    free(h->body.p);
+    for (size_t i = 0; i < h->nargs; i++)
+        free(h->args[i]);
+    free(h->args);
+    free(h->reason);
+    free(h->headers.p);
+    free(h->out.p);
+    future_unref(h->done);
+    free(h);
+}
+
+/* ---- the connection ---------------------------------------------------------------- */
+
+/* An error the server answers itself, then closes: Tornado's bare 400. */
+static void conn_refuse(struct conn *c, int code)
+{
+    char msg[128];
+    int n = snprintf(msg, sizeof msg, "HTTP/1.1 %d %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                     code, http_reason(code));
+    if (!iostream_closed(c->stream)) {
+        conn_send(c, msg, (size_t)n);
+    } else if (c->spare_fd >= 0) { /* iostream closed itself (EMSGSIZE): answer anyway */
+        ssize_t sent = send(c->spare_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)sent;
+    }
+}
+
+/* Idle too long: closing the stream fails the pending read. */
+static void conn_idle(void *arg)
+{
+    struct conn *c = arg;
+    iostream_close(c->stream);
+}
+
+/* Reads the head of the next request into h. Returns 0, or the status to refuse it
+ * with (400, 431), or -1 when the connection is over (closed, idle, server closing). */
+static int read_head(struct conn *c, handler_t *h)
+{
+    const struct httpserver_options *o = &c->server->opt;
+    /* A timer of our own, not coro_with_timeout: the read must not outlive the wait. */
+    ioloop_timeout_t idle = ioloop_call_later(ioloop_current(), o->idle_connection_timeout,
+                                              "idle_connection_timeout", conn_idle, c);
+    struct iostream_bytes *b;
+    int err = coro_await(iostream_read_until(c->stream, "\r\n\r\n", o->max_head), (void **)&b);
+    ioloop_remove_timeout(ioloop_current(), idle);
+    if (err == EMSGSIZE)
+        return 431;
+    if (err)
+        return -1;
+    h->head = loop_xstrndup(b->data, b->len);
+    struct http1_limits lim = {.max_head = o->max_head, .max_body = o->max_body};
+    int rc = http1_parse_request(h->head, b->len, &h->req, &lim);
+    if (rc == HTTP1_EHEAD_TOO_LARGE)
+        return 431;
+    if (rc <= 0)
+        return 400;
+    h->method = loop_xstrndup(h->req.method.p, h->req.method.len);
+    const char *t = h->req.target.p, *q = memchr(t, '?', h->req.target.len);
+    size_t plen = q ? (size_t)(q - t) : h->req.target.len;
+    h->path = loop_xstrndup(t, plen);
+    h->query = q ? loop_xstrndup(q + 1, h->req.target.len - plen - 1) : loop_xstrndup("", 0);
+    return 0;
+}
+
+/* Feeds body bytes to the decoder and keeps what it emits. */
+static int body_feed(handler_t *h, struct http1_body_decoder *d, const char *in, size_t len)
+{
+    int rc = HTTP1_INCOMPLETE;
+    while (len > 0 || rc == HTTP1_BODY_DATA) {
+        size_t used;
+        const char *data;
+        size_t dlen;
+        rc = http1_body_decode(d, in, len, &used, &data, &dlen);
+        if (rc < 0 || rc == HTTP1_BODY_DONE)
+            return rc;
+        strbuf_add(&h->body, data, dlen);
+        in += used;
+        len -= used; /* after data, one more call (even with nothing) may say DONE */
+    }
+    return rc;
+}
+
+/* Reads the body the head announced. Chunked bodies are read a line or a chunk at a
+ * time, never past their end: what follows belongs to the next pipelined request.
+ * Returns 0, a status to refuse with (400, 413), or -1 when the stream closed. */
+static int read_body(struct conn *c, handler_t *h)
+{
+    struct http1_limits lim = {.max_head = c->server->opt.max_head,
+                               .max_body = c->server->opt.max_body};
+    struct http1_body_decoder d;
+    if (http1_body_init(&d, h->req.framing, &lim) < 0)
+        return 413;
+    int rc = h->req.framing.kind == HTTP1_BODY_NONE ? HTTP1_BODY_DONE : HTTP1_INCOMPLETE;
+    while (rc != HTTP1_BODY_DONE) {
+        /* d.remaining: bytes of data still due (Content-Length, or the current chunk) */
+        future_t *f = d.remaining ? iostream_read_bytes(c->stream, d.remaining < 65536 ? d.remaining : 65536, true)
+                                  : iostream_read_until(c->stream, "\r\n", HTTP1_MAX_CHUNK_LINE);
+        struct iostream_bytes *b;
+        int err = coro_await(f, (void **)&b);
+        if (err) {
+            http1_body_free(&d);
+            return err == EMSGSIZE ? 400 : -1;
+        }
+        rc = body_feed(h, &d, b->data, b->len);
+        if (rc < 0) {
+            http1_body_free(&d);
+            return rc == HTTP1_EBODY_TOO_LARGE ? 413 : 400;
+        }
+    }
+    http1_body_free(&d);
+    return 0;
+}
+
+/* Waits until the kernel has the responses so far. Tornado too finishes a response's
+ * write before reading the next request; here it also keeps a client that half-closes
+ * after its request from losing a response still in the buffer (an EOF seen by the next
+ * read would close the stream and drop it). */
+static void conn_drain(struct conn *c)
+{
+    if (c->last_write && !iostream_closed(c->stream))
+        coro_await(c->last_write, NULL);
+    else
+        future_unref(c->last_write);
+    c->last_write = NULL;
+}
+
+static handler_t *handler_new(struct conn *c)
+{
+    handler_t *h = loop_xmalloc(sizeof *h);
+    memset(h, 0, sizeof *h);
+    h->conn = c;
+    h->done = future_new("RequestHandler.finish");
+    response_clear(h);
+    return h;
+}
+
+/* One request: head, body, handler, and waiting for it to finish. Returns whether the
+ * connection may carry another. */
+static bool conn_serve_one(struct conn *c)
+{
+    handler_t *h = handler_new(c);
+    int refuse = read_head(c, h);
+    if (refuse == 0) {
+        h->keep_alive = http1_request_keep_alive(&h->req) && !c->server->opt.no_keep_alive;
+        refuse = read_body(c, h);
+    }
+    if (refuse > 0)
+        conn_refuse(c, refuse);
+    if (refuse != 0) {
+        handler_free(h);
+        return false;
+    }
+    handler_run(c->server->app, h);
+    if (!h->finished) /* watch for the client leaving meanwhile: handler_connection_closed */
+        future_unref(iostream_wait_closed(c->stream));
+    future_ref(h->done);
+    coro_await(h->done, NULL); /* an asynchronous handler finishes later */
+    bool again = h->keep_alive && !c->server->closing;
+    handler_free(h);
+    conn_drain(c);
+    return again;
+}
+
+static void server_maybe_free(httpserver_t *s);
+
+/* The connection's coroutine: Tornado's _server_request_loop. */
+static void *conn_run(void *arg)
+{
+    struct conn *c = arg;
+    while (!iostream_closed(c->stream) && conn_serve_one(c))
+        ;
+    conn_drain(c); /* the last response reaches the kernel before the close */
+    httpserver_t *s = c->server;
+    *(c->prev ? &c->prev->next : &s->conns) = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    iostream_free(c->stream);
+    if (c->spare_fd >= 0)
+        close(c->spare_fd);
+    free(c);
+    server_maybe_free(s);
+    return NULL;
+}
+
+/* ---- listening --------------------------------------------------------------------- */
+
+static void conn_start(httpserver_t *s, int fd, const struct sockaddr_storage *peer)
+{
+    struct conn *c = loop_xmalloc(sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->server = s;
+    c->stream = iostream_new(fd, NULL);
+    c->spare_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    iostream_set_nodelay(c->stream, true);
+    const struct in6_addr *a6 = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+    if (peer->ss_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->sin_addr, c->ip, sizeof c->ip);
+    else if (IN6_IS_ADDR_V4MAPPED(a6)) /* "::" took an IPv4 client: say 1.2.3.4, not ::ffff:1.2.3.4 */
+        inet_ntop(AF_INET, &a6->s6_addr[12], c->ip, sizeof c->ip);
+    else
+        inet_ntop(AF_INET6, a6, c->ip, sizeof c->ip);
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    future_unref(coro_spawn("HTTP connection", conn_run, c));
+}
+
+static void on_accept(int fd, int events, void *arg)
+{
+    (void)events;
+    httpserver_t *s = arg;
+    for (int i = 0; i < ACCEPTS_PER_EVENT && !s->closing; i++) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof peer;
+        int cfd = accept4(fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd < 0)
+            return; /* EAGAIN: all taken; ECONNABORTED and the like: try next event */
+        conn_start(s, cfd, &peer);
+    }
+}
+
+httpserver_t *httpserver_new(app_t *app, const struct httpserver_options *opts)
+{
+    httpserver_t *s = loop_xmalloc(sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->app = app;
+    s->fd = -1;
+    if (opts)
+        s->opt = *opts;
+    if (!s->opt.max_head)
+        s->opt.max_head = HTTP1_DEFAULT_MAX_HEAD;
+    if (!s->opt.max_body)
+        s->opt.max_body = HTTP1_DEFAULT_MAX_BODY;
+    if (s->opt.idle_connection_timeout <= 0)
+        s->opt.idle_connection_timeout = 3600;
+    return s;
+}
+
+/* A listening socket bound to ai, or -1 with errno. */
+static int listen_on(const struct addrinfo *ai)
+{
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6) /* "::" takes IPv4 too, as bind_sockets' pair would */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
+int httpserver_listen(httpserver_t *s, const char *address, int port)
+{
+    if (s->fd >= 0 || port < 0 || port > 65535) {
+        errno = s->fd >= 0 ? EALREADY : EINVAL;
+        return -1;
+    }
+    char service[8];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    if (address && !*address)
+        address = NULL;
+    hints.ai_family = address ? AF_UNSPEC : AF_INET6;
+    int rc = getaddrinfo(address, service, &hints, &res);
+    if (rc != 0 && !address) { /* no IPv6 here: every IPv4 address */
+        hints.ai_family = AF_INET;
+        rc = getaddrinfo(NULL, service, &hints, &res);
+    }
+    if (rc != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    int fd = listen_on(res);
+    freeaddrinfo(res);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &len);
+    s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+                                            : ((struct sockaddr_in6 *)&ss)->sin6_port);
+    if (ioloop_add_handler(ioloop_current(), fd, IOLOOP_READ, on_accept, s) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    s->fd = fd;
+    return 0;
+}
+
+int httpserver_port(const httpserver_t *s)
+{
+    return s->port;
+}
+
+size_t httpserver_connections(const httpserver_t *s)
+{
+    return s->nconns;
+}
+
+void httpserver_close(httpserver_t *s)
+{
+    s->closing = true;
+    if (s->fd >= 0) {
+        ioloop_remove_handler(ioloop_current(), s->fd);
+        close(s->fd);
+        s->fd = -1;
+    }
+    for (struct conn *c = s->conns; c; c = c->next)
+        iostream_close(c->stream); /* pending reads fail: each coroutine ends */
+}
+
+static void server_maybe_free(httpserver_t *s)
+{
+    if (s->free_pending && s->nconns == 0)
+        free(s);
+}
+
+void httpserver_free(httpserver_t *s)
+{
+    if (!s)
+        return;
+    httpserver_close(s);
+    s->free_pending = true;
+    server_maybe_free(s);
+}
