@@ -95,6 +95,19 @@ static inline void lookup_finds(const struct http1_fields *f, size_t i)
         abort();
 }
 
+/* The body after a head: decoded whole and in the given slices, it must come out the same. */
+static inline void body_check_slicing(struct http1_framing f, const struct http1_limits *lim,
+                                      const char *in, size_t len, const unsigned char *step,
+                                      size_t nstep)
+{
+    struct body_run a, b;
+    body_run(&a, f, lim, in, len, NULL, 0);
+    body_run(&b, f, lim, in, len, step, nstep);
+    body_same(&a, &b);
+    body_free(&a);
+    body_free(&b);
+}
+
 /* Limits taken from the input, small enough that the fuzzer reaches them. */
 static inline struct http1_limits fuzz_limits(unsigned char b)
 {
