@@ -68,7 +68,7 @@ struct ioloop {
 
     pthread_mutex_t remote_mu; /* callbacks added from other threads */
     struct callback *remote;
-    size_t remote_count, remote_cap;
+    size_t remote_count, remote_cap; /* written under remote_mu, read without it too */
     bool woken; /* a wake-up is in the eventfd and not yet read */
 
     struct timer *timers; /* slots; a handle is (gen << 32) | (index + 1) */
@@ -376,7 +376,8 @@ static void add_remote(ioloop_t *loop, struct callback cb)
         loop->remote_cap = loop->remote_cap ? loop->remote_cap * 2 : 16;
         loop->remote = loop_xrealloc(loop->remote, loop->remote_cap * sizeof *loop->remote);
     }
-    loop->remote[loop->remote_count++] = cb;
+    loop->remote[loop->remote_count] = cb;
+    __atomic_store_n(&loop->remote_count, loop->remote_count + 1, __ATOMIC_RELEASE);
     bool wake = !loop->woken;
     loop->woken = true;
     pthread_mutex_unlock(&loop->remote_mu);
@@ -408,13 +409,24 @@ void ioloop_add_callback_named(ioloop_t *loop, const char *name, ioloop_cb *cb, 
     loop_add_callback_owned(loop, name, cb, arg, NULL);
 }
 
-/* Moves callbacks from other threads into the ready queue, and empties the eventfd. */
+/* How many callbacks other threads have added. Read without the lock: every iteration
+ * asks, and almost always the answer is none. One added just after the check is not
+ * lost: its eventfd write makes the next poll return. */
+static size_t remote_waiting(const ioloop_t *loop)
+{
+    return __atomic_load_n(&loop->remote_count, __ATOMIC_ACQUIRE);
+}
+
+/* Moves callbacks from other threads into the ready queue, and empties the eventfd
+ * (woken is only ever set together with a callback, so none means nothing to read). */
 static void take_remote(ioloop_t *loop)
 {
+    if (!remote_waiting(loop))
+        return;
     pthread_mutex_lock(&loop->remote_mu);
     for (size_t i = 0; i < loop->remote_count; i++)
         ring_push(&loop->ready, loop->remote[i]);
-    loop->remote_count = 0;
+    __atomic_store_n(&loop->remote_count, 0, __ATOMIC_RELEASE);
     if (loop->woken) {
         uint64_t n;
         if (read(loop->wakefd, &n, sizeof n) < 0 && errno != EAGAIN)
@@ -422,14 +434,6 @@ static void take_remote(ioloop_t *loop)
         loop->woken = false;
     }
     pthread_mutex_unlock(&loop->remote_mu);
-}
-
-static bool remote_pending(ioloop_t *loop)
-{
-    pthread_mutex_lock(&loop->remote_mu);
-    bool pending = loop->remote_count > 0;
-    pthread_mutex_unlock(&loop->remote_mu);
-    return pending;
 }
 
 /* ---- timers: a binary heap of slots ---------------------------------------------- */
@@ -604,7 +608,7 @@ static void collect_due(ioloop_t *loop)
  * waking early would cost an empty iteration), else forever. */
 static int poll_timeout(ioloop_t *loop, const char **why)
 {
-    if (loop->ready.count || loop->stopping || remote_pending(loop)) {
+    if (loop->ready.count || loop->stopping || remote_waiting(loop)) {
         *why = "0";
         return 0;
     }
@@ -776,7 +780,7 @@ uint64_t ioloop_iterations(const ioloop_t *loop)
 
 size_t ioloop_pending_callbacks(const ioloop_t *loop)
 {
-    return loop->ready.count + loop->remote_count;
+    return loop->ready.count + remote_waiting(loop);
 }
 
 size_t ioloop_pending_timers(const ioloop_t *loop)
