@@ -508,6 +508,11 @@ int http1_body_init(struct http1_body_decoder *d, struct http1_framing f,
     return 0;
 }
 
+uint64_t http1_body_wanted(const struct http1_body_decoder *d)
+{
+    return d->state == S_DATA && !d->error ? d->remaining : 0;
+}
+
 void http1_body_free(struct http1_body_decoder *d)
 {
     free(d->tbuf);

@@ -216,6 +216,12 @@ int http1_body_init(struct http1_body_decoder *d, struct http1_framing f,
 int http1_body_decode(struct http1_body_decoder *d, const char *in, size_t len,
                       size_t *consumed, const char **data, size_t *data_len);
 
+/* How many data bytes the decoder can take next with no line in between: what is left
+ * of the Content-Length or of the current chunk. 0 when a line comes next (a chunk size,
+ * the CRLF after a chunk, a trailer) or the body is done. A server reading from a stream
+ * asks for that many bytes, or else one line, and never reads into the next request. */
+uint64_t http1_body_wanted(const struct http1_body_decoder *d);
+
 /* The peer closed the connection: HTTP1_BODY_DONE if that ends the body (it was
  * done, or it runs until close), else HTTP1_ETRUNCATED (or the earlier error). */
 int http1_body_finish(struct http1_body_decoder *d);

@@ -582,9 +582,9 @@ static int read_body(struct conn *c, handler_t *h)
         return 413;
     int rc = h->req.framing.kind == HTTP1_BODY_NONE ? HTTP1_BODY_DONE : HTTP1_INCOMPLETE;
     while (rc != HTTP1_BODY_DONE) {
-        /* d.remaining: bytes of data still due (Content-Length, or the current chunk) */
-        future_t *f = d.remaining ? iostream_read_bytes(c->stream, d.remaining < 65536 ? d.remaining : 65536, true)
-                                  : iostream_read_until(c->stream, "\r\n", HTTP1_MAX_CHUNK_LINE);
+        uint64_t want = http1_body_wanted(&d);
+        future_t *f = want ? iostream_read_bytes(c->stream, want < 65536 ? want : 65536, true)
+                           : iostream_read_until(c->stream, "\r\n", HTTP1_MAX_CHUNK_LINE);
         struct iostream_bytes *b;
         int err = coro_await(f, (void **)&b);
         if (err) {
