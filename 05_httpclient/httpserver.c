@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <regex.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,7 @@ struct conn {
     iostream_t *stream;
     int spare_fd;         /* a dup of the socket: answers 431 after iostream gave up */
     future_t *last_write; /* the newest write; awaited before closing */
+    bool refused;         /* answered 400/413 while the client may still be sending */
     char ip[INET6_ADDRSTRLEN];
     struct conn *prev, *next;
 };
@@ -509,6 +511,7 @@ static void conn_refuse(struct conn *c, int code)
                      code, http_reason(code));
     if (!iostream_closed(c->stream)) {
         conn_send(c, msg, (size_t)n);
+        c->refused = true;
     } else if (c->spare_fd >= 0) { /* iostream closed itself (EMSGSIZE): answer anyway */
         ssize_t sent = send(c->spare_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)sent;
@@ -653,6 +656,27 @@ static bool conn_serve_one(struct conn *c)
 
 static void server_maybe_free(httpserver_t *s);
 
+#define LINGER_SECONDS 2.0
+#define LINGER_BYTES ((uint64_t)16 << 20)
+
+/* After a refusal the client may still be sending (a 413 body). Closing a socket with
+ * unread input makes the kernel send a reset, which can destroy the answer before the
+ * client reads it; so, as nginx's lingering close does, stop sending and read what
+ * comes for a while (bounded in time and bytes) before closing. */
+static void conn_linger(struct conn *c)
+{
+    if (!c->refused || iostream_closed(c->stream) || shutdown(iostream_fd(c->stream), SHUT_WR) < 0)
+        return;
+    double deadline = ioloop_time(ioloop_current()) + LINGER_SECONDS;
+    for (uint64_t got = 0; got < LINGER_BYTES;) {
+        struct iostream_bytes *b;
+        future_t *read = iostream_read_bytes(c->stream, 65536, true);
+        if (coro_await(coro_with_timeout(deadline, read), (void **)&b))
+            return;
+        got += b->len;
+    }
+}
+
 /* The connection's coroutine: Tornado's _server_request_loop. */
 static void *conn_run(void *arg)
 {
@@ -660,6 +684,7 @@ static void *conn_run(void *arg)
     while (!iostream_closed(c->stream) && conn_serve_one(c))
         ;
     conn_drain(c); /* the last response reaches the kernel before the close */
+    conn_linger(c);
     httpserver_t *s = c->server;
     *(c->prev ? &c->prev->next : &s->conns) = c->next;
     if (c->next)
