@@ -45,6 +45,7 @@ struct idle {
 struct httpclient {
     ioloop_t *loop;
     size_t max_clients, max_idle;
+    bool no_keep_alive;
     executor_t *executor;
     bool own_executor;
     struct job *head, *tail;
@@ -349,7 +350,8 @@ static bool is_token(const char *s)
     return true;
 }
 
-static void build_head(struct strbuf *b, const struct httpclient_request *q, const struct url *u)
+static void build_head(struct strbuf *b, const httpclient_t *c, const struct httpclient_request *q,
+                       const struct url *u)
 {
     const struct httpclient_header *h = q->headers;
     size_t n = q->n_headers;
@@ -359,7 +361,7 @@ static void build_head(struct strbuf *b, const struct httpclient_request *q, con
     if (!find_header(h, n, "User-Agent"))
         strbuf_addf(b, "User-Agent: %s\r\n", q->user_agent ? q->user_agent : HTTPCLIENT_USER_AGENT);
     if (!find_header(h, n, "Connection"))
-        strbuf_addf(b, "Connection: keep-alive\r\n");
+        strbuf_addf(b, "Connection: %s\r\n", c->no_keep_alive ? "close" : "keep-alive");
     if (q->decompress_response && !find_header(h, n, "Accept-Encoding"))
         strbuf_addf(b, "Accept-Encoding: gzip\r\n");
     if ((q->body || method_has_body(q->method)) && !find_header(h, n, "Content-Length"))
@@ -462,7 +464,7 @@ static int exchange(httpclient_t *c, iostream_t *s, bool reused, const char *key
                     int redirects_left, struct httpclient_response *r)
 {
     struct strbuf out = {0};
-    build_head(&out, q, u);
+    build_head(&out, c, q, u);
     if (q->body)
         strbuf_add(&out, q->body, q->body_len);
     int err = await_until(iostream_write(s, out.p, out.len), deadline, NULL);
@@ -583,7 +585,7 @@ static int exchange(httpclient_t *c, iostream_t *s, bool reused, const char *key
             fail(r, EPROTO, "Malformed HTTP response: %s", sink.error);
         return HOP_DONE;
     }
-    if (keep && !leftover && !iostream_closed(s) && !iostream_read_buffered(s))
+    if (keep && !c->no_keep_alive && !leftover && !iostream_closed(s) && !iostream_read_buffered(s))
         pool_put(c, key, s);
     else
         iostream_free(s);
@@ -791,6 +793,7 @@ httpclient_t *httpclient_new(const struct httpclient_options *opts)
         .loop = ioloop_current(),
         .max_clients = o.max_clients ? o.max_clients : HTTPCLIENT_MAX_CLIENTS_DEFAULT,
         .max_idle = o.max_idle_per_host ? o.max_idle_per_host : HTTPCLIENT_MAX_IDLE_PER_HOST_DEFAULT,
+        .no_keep_alive = o.no_keep_alive,
         .executor = o.executor,
     };
     if (!c->executor) {

@@ -71,6 +71,7 @@ typedef struct httpclient httpclient_t;
 struct httpclient_options {
     size_t max_clients;       /* requests in flight at once (10); the rest queue FIFO */
     size_t max_idle_per_host; /* idle keep-alive connections kept per host:port (4) */
+    bool no_keep_alive;       /* Tornado's way: "Connection: close", a new connection each */
     executor_t *executor;     /* for getaddrinfo; NULL: the client makes one of 2 threads */
 };
 

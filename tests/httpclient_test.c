@@ -526,6 +526,26 @@ static void *keep_alive_reuse(void *arg)
     return NULL;
 }
 
+/* Tornado's way, as an option: "Connection: close" and a new connection per request. */
+static void *no_keep_alive(void *arg)
+{
+    (void)arg;
+    httpclient_t *own = httpclient_new(&(struct httpclient_options){.no_keep_alive = true});
+    char u[128];
+    snprintf(u, sizeof u, "http://127.0.0.1:%d/count?tag=fresh", port);
+    struct httpclient_request req;
+    httpclient_request_init(&req, u);
+    for (int i = 1; i <= 3; i++) {
+        struct httpclient_response *r;
+        coro_await(httpclient_fetch(own, &req), (void **)&r);
+        ck_assert_msg(r->code == 200, "%d %s", r->code, r->error_message);
+        ck_assert_int_eq(atoi(r->body), i);
+        ck_assert_uint_eq(httpclient_idle_connections(own), 0);
+    }
+    httpclient_free(own);
+    return NULL;
+}
+
 /* The server closes a pooled connection: the next fetch opens a fresh one, no error. */
 static void *idle_closed(void *arg)
 {
@@ -582,6 +602,12 @@ END_TEST
 START_TEST(keep_alive_reuses_one_connection)
 {
     run_main(keep_alive_reuse, NULL);
+}
+END_TEST
+
+START_TEST(no_keep_alive_option)
+{
+    run_main(no_keep_alive, NULL);
 }
 END_TEST
 
@@ -664,6 +690,7 @@ int main(void)
     tcase_add_test(tc, bad_urls_and_https);
     tcase_add_test(tc, non_2xx_is_a_response);
     tcase_add_test(tc, keep_alive_reuses_one_connection);
+    tcase_add_test(tc, no_keep_alive_option);
     tcase_add_test(tc, idle_connection_closed_by_peer_is_dropped);
     tcase_add_test(tc, connect_timeout_is_599);
     tcase_add_test(tc, max_clients_queue_fifo);
