@@ -4,6 +4,7 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -226,6 +227,93 @@ static void trampoline(unsigned hi, unsigned lo)
     switch_out_last(g);
 }
 
+/* ---- stacks ----------------------------------------------------------------------- */
+
+/* Freed stacks are kept for the next generator of the same size: a server makes one per
+ * connection, and mmap + mprotect + munmap + a fault on the first touch of each page cost
+ * more than the request itself. Per thread, so no lock. Under the sanitizers every
+ * stack is fresh: a reused one would carry the shadow of the frames left on it. */
+#if defined(GEN_ASAN) || defined(GEN_TSAN)
+#define GEN_STACK_CACHE 0
+#else
+#define GEN_STACK_CACHE 16
+#endif
+
+struct cached_stack { /* at the top of the cached stack, a page surely touched */
+    struct cached_stack *next;
+    char *map;
+    size_t map_size;
+};
+static __thread struct cached_stack *tls_stacks;
+static __thread unsigned tls_nstacks;
+static pthread_key_t stacks_key;
+static pthread_once_t stacks_once = PTHREAD_ONCE_INIT;
+
+/* A thread that ends gives its cached stacks back. */
+static void stacks_unmap(void *unused)
+{
+    (void)unused;
+    while (tls_stacks) {
+        struct cached_stack *c = tls_stacks;
+        tls_stacks = c->next;
+        munmap(c->map, c->map_size);
+    }
+    tls_nstacks = 0;
+}
+
+static void stacks_key_make(void)
+{
+    pthread_key_create(&stacks_key, stacks_unmap);
+}
+
+static void stack_put(char *map, size_t map_size)
+{
+    if (tls_nstacks >= GEN_STACK_CACHE) {
+        munmap(map, map_size);
+        return;
+    }
+    pthread_once(&stacks_once, stacks_key_make);
+    pthread_setspecific(stacks_key, map); /* any non-NULL value: the destructor runs */
+    struct cached_stack *c = (struct cached_stack *)(map + map_size) - 1;
+    *c = (struct cached_stack){.next = tls_stacks, .map = map, .map_size = map_size};
+    tls_stacks = c;
+    tls_nstacks++;
+}
+
+/* A cached stack of map_size bytes, or NULL. */
+static char *stack_take(size_t map_size)
+{
+    for (struct cached_stack **pp = &tls_stacks; *pp; pp = &(*pp)->next) {
+        struct cached_stack *c = *pp;
+        if (c->map_size == map_size) {
+            *pp = c->next;
+            tls_nstacks--;
+            return c->map;
+        }
+    }
+    return NULL;
+}
+
+/* A new stack: a guard page, then map_size - page bytes committed only as touched. */
+static char *stack_map(size_t map_size)
+{
+    char *map = stack_take(map_size);
+    if (map)
+        return map;
+    /* NORESERVE: untouched stack pages cost nothing, so thousands of generators fit. */
+    map = mmap(NULL, map_size, PROT_READ | PROT_WRITE,
+               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+    if (map == MAP_FAILED)
+        return NULL;
+    if (mprotect(map, page_size(), PROT_NONE) < 0) {
+        int err = errno;
+        munmap(map, map_size);
+        errno = err;
+        return NULL;
+    }
+    return map;
+}
+
 static void release_stack(gen_t *g)
 {
     if (!g->map)
@@ -236,7 +324,7 @@ static void release_stack(gen_t *g)
 #ifdef GEN_TSAN
     __tsan_destroy_fiber(g->fiber);
 #endif
-    munmap(g->map, g->map_size);
+    stack_put(g->map, g->map_size);
     g->map = NULL;
 }
 
@@ -268,13 +356,11 @@ gen_t *gen_create_stack(const char *name, gen_fn *fn, void *arg, size_t stack_si
     if (!g)
         return NULL;
     g->map_size = stack_size + page;
-    /* NORESERVE: untouched stack pages cost nothing, so thousands of generators fit. */
-    g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
-    if (g->map == MAP_FAILED || mprotect(g->map, page, PROT_NONE) < 0 || prepare_context(g) < 0) {
+    g->map = stack_map(g->map_size);
+    if (!g->map || prepare_context(g) < 0) {
         int err = errno;
-        if (g->map != MAP_FAILED)
-            munmap(g->map, g->map_size);
+        if (g->map)
+            stack_put(g->map, g->map_size);
         free(g);
         errno = err;
         return NULL;
