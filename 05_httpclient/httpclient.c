@@ -10,6 +10,7 @@
 #include "iostream.h"
 #include "loop_internal.h"
 #include "strbuf.h"
+#include "tls.h"
 #include "url.h"
 
 #include <errno.h>
@@ -37,7 +38,7 @@ struct job {
 
 struct idle {
     struct idle *next;
-    char *key; /* "host:port" */
+    char *key; /* pool_key's */
     iostream_t *s;
     future_t *closed; /* resolved once the peer closes the idle stream */
 };
@@ -51,6 +52,15 @@ struct httpclient {
     struct job *head, *tail;
     size_t queued, active;
     struct idle *idle;
+    struct tls_cached *contexts;
+};
+
+/* A TLS client context for one set of a request's TLS fields, made at first use and
+ * kept: loading CA files per connection would cost more than the handshake. */
+struct tls_cached {
+    struct tls_cached *next;
+    char *key; /* tls_key's */
+    tls_context_t *ctx;
 };
 
 /* ---- small helpers ------------------------------------------------------------------ */
@@ -127,6 +137,7 @@ void httpclient_request_init(struct httpclient_request *req, const char *url)
         .max_redirects = 5,
         .decompress_response = true,
         .allow_ipv6 = true,
+        .validate_cert = true,
     };
 }
 
@@ -139,6 +150,9 @@ static struct job *job_new(const struct httpclient_request *req)
     j->req.user_agent = loop_xstrdup(req->user_agent);
     j->req.auth_username = loop_xstrdup(req->auth_username);
     j->req.auth_password = loop_xstrdup(req->auth_password);
+    j->req.ca_certs = loop_xstrdup(req->ca_certs);
+    j->req.client_cert = loop_xstrdup(req->client_cert);
+    j->req.client_key = loop_xstrdup(req->client_key);
     j->req.body = req->body ? loop_xstrndup(req->body, req->body_len) : NULL;
     j->hdrs = loop_xmalloc(sizeof *j->hdrs * req->n_headers);
     for (size_t i = 0; i < req->n_headers; i++) {
@@ -171,6 +185,9 @@ static void job_free(struct job *j)
     free((void *)j->req.user_agent);
     free((void *)j->req.auth_username);
     free((void *)j->req.auth_password);
+    free((void *)j->req.ca_certs);
+    free((void *)j->req.client_cert);
+    free((void *)j->req.client_key);
     free((void *)j->req.body);
     for (size_t i = 0; i < j->req.n_headers; i++) {
         free((void *)j->hdrs[i].name);
@@ -236,6 +253,59 @@ size_t httpclient_idle_connections(const httpclient_t *c)
     return n;
 }
 
+/* ---- TLS contexts ------------------------------------------------------------------- */
+
+/* The request's TLS fields, as one string. */
+static char *tls_key(const struct httpclient_request *q)
+{
+    struct strbuf b = {0};
+    strbuf_addf(&b, "validate_cert=%d\nca_certs=%s\nclient_cert=%s\nclient_key=%s",
+                q->validate_cert, q->ca_certs ? q->ca_certs : "",
+                q->client_cert ? q->client_cert : "", q->client_key ? q->client_key : "");
+    return b.p;
+}
+
+/* Which pooled connections a request may use: same scheme, host and port, and for https
+ * the same TLS fields, so that no request rides on a connection verified otherwise. */
+static char *pool_key(const struct httpclient_request *q, const struct url *u)
+{
+    struct strbuf b = {0};
+    strbuf_addf(&b, "%s://%s:%u", u->scheme, u->host, (unsigned)u->port);
+    if (!strcmp(u->scheme, "https")) {
+        char *tls = tls_key(q);
+        strbuf_addf(&b, "\n%s", tls);
+        free(tls);
+    }
+    return b.p;
+}
+
+/* The client context for q's TLS fields, or NULL with r filled in as a 599. */
+static tls_context_t *client_tls(httpclient_t *c, const struct httpclient_request *q,
+                                 struct httpclient_response *r)
+{
+    char *key = tls_key(q);
+    struct tls_cached *t = c->contexts;
+    while (t && strcmp(t->key, key) != 0)
+        t = t->next;
+    if (t) {
+        free(key);
+        return t->ctx;
+    }
+    struct tls_options o = {.insecure = !q->validate_cert, .ca_certs = q->ca_certs,
+                            .certfile = q->client_cert, .keyfile = q->client_key};
+    char err[512];
+    tls_context_t *ctx = tls_context_new(&o, err, sizeof err);
+    if (!ctx) {
+        free(key);
+        fail(r, EINVAL, "Invalid TLS options: %s", err);
+        return NULL;
+    }
+    t = loop_xmalloc(sizeof *t);
+    *t = (struct tls_cached){.next = c->contexts, .key = key, .ctx = ctx};
+    c->contexts = t;
+    return ctx;
+}
+
 /* ---- name resolution on the executor ----------------------------------------------- */
 
 /* Shared by the pool thread (which fills it) and the loop; two owners (the waiting
@@ -291,13 +361,33 @@ static double min_deadline(double start, double a, double b)
     return t > 0 ? start + t : 0;
 }
 
-/* A fresh connection to u, or NULL with r filled in as a 599. */
-static iostream_t *connect_to(httpclient_t *c, const struct url *u, bool allow_ipv6,
-                              double deadline, struct httpclient_response *r)
+/* Tornado's start_tls: the handshake, within what is left of the connect's deadline.
+ * Frees s and fills r as a 599 if it fails. */
+static iostream_t *secure(iostream_t *s, tls_context_t *ctx, const struct url *u,
+                          double deadline, struct httpclient_response *r)
 {
+    int err = await_until(iostream_start_tls(s, ctx, u->host), deadline, NULL);
+    if (!err)
+        return s;
+    iostream_free(s);
+    if (err == ETIMEDOUT)
+        fail(r, ETIMEDOUT, "Timeout while connecting");
+    else
+        fail(r, err, "%s", coro_error());
+    return NULL;
+}
+
+/* A fresh connection to u (TLS for https, the handshake included), or NULL with r
+ * filled in as a 599. */
+static iostream_t *connect_to(httpclient_t *c, const struct httpclient_request *q,
+                              const struct url *u, double deadline, struct httpclient_response *r)
+{
+    tls_context_t *tls = NULL;
+    if (!strcmp(u->scheme, "https") && !(tls = client_tls(c, q, r)))
+        return NULL;
     struct dns *d = loop_xmalloc(sizeof *d);
     *d = (struct dns){.refs = 2, .host = loop_xstrdup(u->host),
-                      .family = allow_ipv6 ? AF_UNSPEC : AF_INET};
+                      .family = q->allow_ipv6 ? AF_UNSPEC : AF_INET};
     snprintf(d->port, sizeof d->port, "%u", (unsigned)u->port);
     future_t *f = executor_submit(c->executor, "getaddrinfo", dns_run, d);
     future_add_done_callback(f, dns_done, d); /* frees d if we stop waiting */
@@ -331,7 +421,7 @@ static iostream_t *connect_to(httpclient_t *c, const struct url *u, bool allow_i
     dns_unref(d);
     if (s)
         iostream_set_nodelay(s, true);
-    return s;
+    return s && tls ? secure(s, tls, u, deadline, r) : s;
 }
 
 static bool method_has_body(const char *m)
@@ -601,16 +691,16 @@ static void hop(httpclient_t *c, const struct httpclient_request *q, const struc
     double start = ioloop_time(ioloop_current());
     double conn_deadline = min_deadline(start, q->connect_timeout, q->request_timeout);
     double deadline = q->request_timeout > 0 ? start + q->request_timeout : 0;
-    char key[300];
-    snprintf(key, sizeof key, "%s:%u", u->host, (unsigned)u->port);
+    char *key = pool_key(q, u);
     for (int attempt = 0;; attempt++) {
         iostream_t *s = attempt == 0 ? pool_take(c, key) : NULL;
         bool reused = s != NULL;
-        if (!s && !(s = connect_to(c, u, q->allow_ipv6, conn_deadline, r)))
+        if (!s && !(s = connect_to(c, q, u, conn_deadline, r)))
             break;
         if (exchange(c, s, reused, key, q, u, deadline, redirects_left, r) == HOP_DONE)
             break;
     }
+    free(key);
     r->request_time = ioloop_time(ioloop_current()) - start;
 }
 
@@ -630,11 +720,6 @@ static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
     for (;;) {
         response_clear(r);
         r->effective_url = loop_xstrdup(u.href);
-        if (strcmp(u.scheme, "http") != 0) {
-            fail(r, EPROTONOSUPPORT, "Unsupported scheme %s: this client speaks no TLS yet",
-                 u.scheme);
-            break;
-        }
         if (!is_token(j->req.method)) {
             fail(r, EINVAL, "Invalid method \"%s\"", j->req.method);
             break;
@@ -815,6 +900,13 @@ void httpclient_free(httpclient_t *c)
         struct idle *i = c->idle;
         c->idle = i->next;
         idle_drop(i);
+    }
+    while (c->contexts) {
+        struct tls_cached *t = c->contexts;
+        c->contexts = t->next;
+        tls_context_free(t->ctx);
+        free(t->key);
+        free(t);
     }
     if (c->own_executor)
         executor_free(c->executor);

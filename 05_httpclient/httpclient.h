@@ -3,9 +3,9 @@
  *
  * The documents fetch pages with `AsyncHTTPClient().fetch(url, callback)` and later with
  * `response = yield client.fetch(url)`. Both are here. A fetch resolves the host on an
- * executor thread (getaddrinfo blocks, the loop must not), connects an iostream, writes
- * the request, reads the response head and body through the sans-I/O http1 parser,
- * follows redirects and inflates gzip:
+ * executor thread (getaddrinfo blocks, the loop must not), connects an iostream (in TLS
+ * for https, by OpenSSL), writes the request, reads the response head and body through
+ * the sans-I/O http1 parser, follows redirects and inflates gzip:
  *
  *     httpclient_t *client = httpclient_new(NULL);
  *     struct httpclient_request req;
@@ -21,7 +21,8 @@
  * further): the future always succeeds with a response. A non-2xx status sets
  * resp->error to the status and error_message to "HTTP 404: Not Found". When no HTTP
  * response arrived at all the code is 599 (Tornado's convention) and error is an errno:
- *     ETIMEDOUT     "Timeout while connecting" (DNS + TCP connect past connect_timeout),
+ *     ETIMEDOUT     "Timeout while connecting" (DNS + TCP connect + TLS handshake past
+ *                   connect_timeout),
  *                   "Timeout during request" (past request_timeout),
  *                   "Timeout in request queue" (waited for a free slot too long)
  *     EPIPE         "Stream closed" (closed before the response head),
@@ -29,23 +30,29 @@
  *     EPROTO        "Malformed HTTP response: <what the parser said>", bad gzip data
  *     ECONNREFUSED, ...  the connect's errno and message ("connect to 127.0.0.1:9: ...")
  *     EHOSTUNREACH  "Name resolution failed for h: <gai_strerror>"
- *     EINVAL        a bad URL, method or Location
- *     EPROTONOSUPPORT  https (no TLS yet)
+ *     ECONNABORTED  "SSL handshake failed: <OpenSSL's reason>", e.g. "certificate verify
+ *                   failed (self-signed certificate)", "... (hostname mismatch)", "wrong
+ *                   version number" (the server does not speak TLS)
+ *     EINVAL        a bad URL, method or Location; "Invalid TLS options: cannot load
+ *                   ca_certs x.pem: ..." (a file the TLS fields name cannot be used)
  * Tornado raises the transport errors even with raise_error=False; a C program is
  * better served by one kind of result.
  *
  * Against simple_httpclient:
- * - Connections are kept alive and reused per host:port (Tornado's issue #324; Tornado
- *   sends "Connection: close", we send "keep-alive"): after a response that allows it,
- *   read to its end, the stream waits in an idle pool (at most max_idle_per_host per
- *   host). A pooled stream the peer has closed is dropped; one that fails before any
+ * - Connections are kept alive and reused per scheme, host and port, and for https per
+ *   TLS fields too (Tornado's issue #324; Tornado sends "Connection: close", we send
+ *   "keep-alive"): after a response that allows it, read to its end, the stream waits
+ *   in an idle pool (at most max_idle_per_host per such key). A pooled stream the peer has closed is dropped; one that fails before any
  *   byte of the response came back (the peer's idle timeout raced our request) is
  *   retried once on a fresh connection, whatever the method, as browsers do.
  * - As in Tornado, max_clients requests run at once and the rest wait in a FIFO queue,
  *   each for at most min(connect_timeout, request_timeout) ("Timeout in request
  *   queue"); the request's own timeouts start when it leaves the queue.
  * - A cross-origin redirect drops the Authorization and Cookie headers and the basic-auth
- *   credentials.
+ *   credentials; http to https (or back) is another origin.
+ * - https verifies the server as Tornado does (validate_cert, ca_certs: tls.h), checking
+ *   a host name or, for an IP literal, the address; its TLS context is made once per
+ *   set of TLS fields and kept by the client.
  *
  * Lifetime: the client belongs to the loop current when it was made. The request is
  * copied by fetch; the caller's may go at once. The response belongs to the fetch's
@@ -70,7 +77,8 @@ typedef struct httpclient httpclient_t;
 /* 0 (or NULL options) in a field means the default. */
 struct httpclient_options {
     size_t max_clients;       /* requests in flight at once (10); the rest queue FIFO */
-    size_t max_idle_per_host; /* idle keep-alive connections kept per host:port (4) */
+    size_t max_idle_per_host; /* idle keep-alive connections kept per scheme://host:port
+                                 (and TLS fields) (4) */
     bool no_keep_alive;       /* Tornado's way: "Connection: close", a new connection each */
     executor_t *executor;     /* for getaddrinfo; NULL: the client makes one of 2 threads */
 };
@@ -83,13 +91,13 @@ struct httpclient_header {
 /* Tornado's HTTPRequest. Fill it with httpclient_request_init, which sets Tornado's
  * defaults, then change what you need. Strings are the caller's; fetch copies them. */
 struct httpclient_request {
-    const char *url;    /* http://... (https is refused: no TLS in this pass) */
+    const char *url;    /* http://... or https://... */
     const char *method; /* "GET" */
     const struct httpclient_header *headers; /* n_headers extra request headers */
     size_t n_headers;
     const void *body;   /* NULL: none (POST/PUT/PATCH then send Content-Length: 0) */
     size_t body_len;
-    double connect_timeout;  /* seconds, 20; 0 = none. Covers DNS and the TCP connect */
+    double connect_timeout;  /* seconds, 20; 0 = none. Covers DNS, connect, TLS handshake */
     double request_timeout;  /* seconds, 20; 0 = none. The whole exchange, per hop */
     bool follow_redirects;   /* true */
     int max_redirects;       /* 5 */
@@ -98,6 +106,10 @@ struct httpclient_request {
     bool allow_ipv6;         /* true; false: resolve to IPv4 addresses only */
     const char *auth_username; /* basic auth; NULL: the URL's userinfo, if any */
     const char *auth_password;
+    bool validate_cert;      /* true: https checks the server's certificate and name */
+    const char *ca_certs;    /* PEM file of the CAs to trust; NULL: the system's */
+    const char *client_cert; /* PEM: a certificate to show the server; NULL: none */
+    const char *client_key;  /* its private key; NULL: in client_cert */
     /* Called with each line of the final response's head, CRLF included: the status
      * line, every field line, then "\r\n" (Tornado's header_callback). NULL: none. */
     void (*header_callback)(const char *line, size_t len, void *arg);

@@ -1,16 +1,24 @@
 /* iostream — see iostream.h. The shape is Tornado's BaseIOStream: a read is a pending
  * "what would satisfy me" (a delimiter, a count, the close) checked against the read
  * buffer whenever bytes arrive; writes are positions in the byte stream, resolved as
- * the kernel's count of taken bytes passes them. */
+ * the kernel's count of taken bytes passes them. With TLS, OpenSSL sits between the
+ * buffers and the socket (SSLIOStream): it reads and writes the socket through a BIO
+ * of ours, and says which readiness it waits for, which the stream asks the loop for. */
 #include "iostream.h"
 
 #include "loop_internal.h"
+#include "tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,9 +140,16 @@ struct iostream {
     future_t *closed_future;  /* resolved at the close; ours till iostream_free */
     int error;
     char *error_msg; /* why it closed; NULL while open */
+
+    SSL *ssl; /* NULL: plain TCP */
+    future_t *tls_future; /* with our reference, while handshaking */
+    bool handshaking, tls_open, eof; /* tls_open: close_notify may be sent */
+    int hs_want, rwant, wwant; /* what the handshake, reads, writes wait for */
+    int sys_errno; /* the socket's errno when an OpenSSL call failed on it */
 };
 
 static void on_events(int fd, int events, void *arg);
+static void handle_handshake(iostream_t *s);
 
 static iostream_t *stream_alloc(int fd, const struct iostream_options *opts)
 {
@@ -147,6 +162,8 @@ static iostream_t *stream_alloc(int fd, const struct iostream_options *opts)
     s->max_write = opts && opts->max_write_buffer_size ? opts->max_write_buffer_size
                                                        : IOSTREAM_MAX_BUFFER_DEFAULT;
     s->writes_tail = &s->writes;
+    s->rwant = IOLOOP_READ;
+    s->wwant = IOLOOP_WRITE;
     s->closed_future = future_new("IOStream.closed");
     return s;
 }
@@ -159,6 +176,16 @@ iostream_t *iostream_new(int fd, const struct iostream_options *opts)
         return NULL;
     }
     return stream_alloc(fd, opts);
+}
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = loop_xvasprintf(fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 static future_t *failed(const char *name, int code, const char *fmt, ...)
@@ -184,16 +211,24 @@ static void fail_closed(const iostream_t *s, future_t *f, int code)
 
 /* ---- registration with the loop ---------------------------------------------------- */
 
+/* Connected, and past the TLS handshake if there is one: reads and writes may go on. */
+static bool established(const iostream_t *s)
+{
+    return !s->connecting && !s->handshaking;
+}
+
 /* WRITE only while output waits (or the connect does); READ only while a read waits,
- * or for the close once asked, while there is nothing buffered that would hide it. */
+ * or for the close once asked, while there is nothing buffered that would hide it.
+ * Over TLS a read may wait for WRITE and a write for READ (rwant, wwant), and the
+ * handshake waits for what it said. */
 static int wanted_events(const iostream_t *s)
 {
-    int ev = 0;
-    if (s->read_future || (s->watch_close && !buf_len(&s->rbuf)))
-        ev |= IOLOOP_READ;
-    if (s->connecting || buf_len(&s->wbuf))
-        ev |= IOLOOP_WRITE;
-    return ev;
+    bool reading = s->read_future || (s->watch_close && !buf_len(&s->rbuf));
+    if (s->connecting)
+        return IOLOOP_WRITE | (reading ? IOLOOP_READ : 0);
+    if (s->handshaking)
+        return s->hs_want;
+    return (reading ? s->rwant : 0) | (buf_len(&s->wbuf) ? s->wwant : 0);
 }
 
 static void close_with(iostream_t *s, int error, int pending_code, const char *fmt, ...)
@@ -345,14 +380,16 @@ static void settle_read_at_close(iostream_t *s, int code)
     }
 }
 
-/* One recv into the buffer: bytes read, 0 if the socket had none, -1 if the stream
- * closed (EOF or an error; the close settled the read). */
-static ssize_t read_to_buffer(iostream_t *s)
+static ssize_t tls_read(iostream_t *s, char *p, size_t n);
+static ssize_t tls_write(iostream_t *s, const char *p, size_t n);
+
+/* One recv into p: bytes read, 0 if the socket had none, -1 if the stream closed (EOF
+ * or an error; the close settled the read). */
+static ssize_t sock_read(iostream_t *s, char *p, size_t len)
 {
-    buf_reserve(&s->rbuf, s->chunk);
     ssize_t n;
     do
-        n = recv(s->fd, s->rbuf.data + s->rbuf.end, s->chunk, 0);
+        n = recv(s->fd, p, len, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
         return 0;
@@ -365,7 +402,17 @@ static ssize_t read_to_buffer(iostream_t *s)
         close_with(s, 0, IOSTREAM_CLOSED, "the peer closed the connection");
         return -1;
     }
-    s->rbuf.end += (size_t)n;
+    return n;
+}
+
+/* One chunk into the buffer, from the socket or through TLS: as sock_read. */
+static ssize_t read_to_buffer(iostream_t *s)
+{
+    buf_reserve(&s->rbuf, s->chunk);
+    char *p = s->rbuf.data + s->rbuf.end;
+    ssize_t n = s->ssl ? tls_read(s, p, s->chunk) : sock_read(s, p, s->chunk);
+    if (n > 0)
+        s->rbuf.end += (size_t)n;
     return n;
 }
 
@@ -407,7 +454,7 @@ static future_t *start_read(iostream_t *s, enum read_kind kind, const char *name
     if (!try_finish_read(s)) {
         if (s->closed)
             settle_read_at_close(s, IOSTREAM_CLOSED);
-        else if (!s->connecting)
+        else if (established(s))
             read_loop(s);
     }
     update_state(s);
@@ -462,20 +509,34 @@ static void resolve_writes(iostream_t *s)
         s->writes_tail = &s->writes;
 }
 
+/* One send from p: bytes the kernel took, 0 if it took none, -1 if the stream closed. */
+static ssize_t sock_write(iostream_t *s, const char *p, size_t len)
+{
+    ssize_t n;
+    do
+        n = send(s->fd, p, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return 0;
+    if (n < 0) {
+        int err = errno;
+        close_with(s, err, IOSTREAM_CLOSED, "%s", strerror(err));
+        return -1;
+    }
+    return n;
+}
+
 /* Sends until the buffer is empty or the kernel's is full. */
 static void handle_write(iostream_t *s)
 {
     while (buf_len(&s->wbuf)) {
-        ssize_t n = send(s->fd, buf_head(&s->wbuf), buf_len(&s->wbuf), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break;
-        if (n < 0) {
-            int err = errno;
-            close_with(s, err, IOSTREAM_CLOSED, "%s", strerror(err));
+        const char *p = buf_head(&s->wbuf);
+        size_t len = buf_len(&s->wbuf);
+        ssize_t n = s->ssl ? tls_write(s, p, len) : sock_write(s, p, len);
+        if (n < 0)
             return;
-        }
+        if (n == 0)
+            break;
         buf_consume(&s->wbuf, (size_t)n);
         s->sent += (uint64_t)n;
     }
@@ -500,10 +561,257 @@ future_t *iostream_write(iostream_t *s, const void *data, size_t len)
     *s->writes_tail = w;
     s->writes_tail = &w->next;
     future_t *f = w->f; /* w is gone once resolved */
-    if (!s->connecting)
+    if (established(s))
         handle_write(s);
     update_state(s);
     return f;
+}
+
+/* ---- TLS --------------------------------------------------------------------------- */
+
+#define TLS_WRITE_MAX ((size_t)1 << 20) /* a constant, so a retried SSL_write never shrinks */
+
+/* OpenSSL reaches the socket through this BIO rather than its socket BIO, whose write()
+ * would raise SIGPIPE at a peer that went away: send with MSG_NOSIGNAL, as the plain
+ * stream does. It keeps the socket's errno and EOF for the messages and for BIO_eof. */
+static int bio_write(BIO *b, const char *p, int n)
+{
+    iostream_t *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r;
+    do
+        r = send(s->fd, p, (size_t)n, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        BIO_set_retry_write(b);
+    else if (r < 0)
+        s->sys_errno = errno;
+    return (int)r;
+}
+
+static int bio_read(BIO *b, char *p, int n)
+{
+    iostream_t *s = BIO_get_data(b);
+    BIO_clear_retry_flags(b);
+    ssize_t r;
+    do
+        r = recv(s->fd, p, (size_t)n, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        BIO_set_retry_read(b);
+    else if (r < 0)
+        s->sys_errno = errno;
+    else if (r == 0)
+        s->eof = true;
+    return (int)r;
+}
+
+/* OpenSSL asks for BIO_eof to tell a peer gone without close_notify from an error, and
+ * flushes (nothing waits here: every byte went to send). */
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    (void)ptr;
+    const iostream_t *s = BIO_get_data(b);
+    return cmd == BIO_CTRL_FLUSH ? 1 : cmd == BIO_CTRL_EOF ? s->eof : 0;
+}
+
+static BIO_METHOD *bio_method; /* made once, for the process's life */
+
+static void bio_method_make(void)
+{
+    bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "iostream socket");
+    if (!bio_method || !BIO_meth_set_write(bio_method, bio_write) ||
+        !BIO_meth_set_read(bio_method, bio_read) || !BIO_meth_set_ctrl(bio_method, bio_ctrl)) {
+        fputs("iostream: out of memory\n", stderr);
+        abort();
+    }
+}
+
+/* OpenSSL's reason for the failure e (SSL_get_error's) of a call, for people:
+ * "certificate verify failed (self-signed certificate)", "wrong version number". */
+static void tls_reason(const iostream_t *s, int e, char *out, size_t cap)
+{
+    unsigned long err = ERR_peek_last_error();
+    const char *why = err ? ERR_reason_error_string(err) : NULL;
+    long verify = SSL_get_verify_result(s->ssl);
+    if (e == SSL_ERROR_SYSCALL && s->sys_errno)
+        snprintf(out, cap, "%s", strerror(s->sys_errno));
+    else if (e == SSL_ERROR_ZERO_RETURN)
+        snprintf(out, cap, "the peer closed the connection");
+    else if (ERR_GET_REASON(err) == SSL_R_CERTIFICATE_VERIFY_FAILED && verify != X509_V_OK)
+        snprintf(out, cap, "%s (%s)", why, X509_verify_cert_error_string(verify));
+    else
+        snprintf(out, cap, "%s",
+                 why ? why : e == SSL_ERROR_SYSCALL ? "unexpected eof" : "unknown error");
+    ERR_clear_error();
+}
+
+/* A read or write OpenSSL failed closes the stream. The peer's close_notify, or its
+ * plain EOF (Python's suppress_ragged_eofs, which Tornado keeps), is a clean close. */
+static void tls_fail(iostream_t *s, int e)
+{
+    unsigned long err = ERR_peek_last_error();
+    bool eof = e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && !s->sys_errno && !err) ||
+               ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+    s->tls_open = e == SSL_ERROR_ZERO_RETURN; /* after a fatal error, OpenSSL sends nothing */
+    if (eof) {
+        ERR_clear_error();
+        close_with(s, 0, IOSTREAM_CLOSED, "the peer closed the connection");
+    } else if (e == SSL_ERROR_SYSCALL && s->sys_errno) {
+        ERR_clear_error();
+        close_with(s, s->sys_errno, IOSTREAM_CLOSED, "%s", strerror(s->sys_errno));
+    } else {
+        char why[256];
+        tls_reason(s, e, why, sizeof why);
+        close_with(s, EPROTO, IOSTREAM_CLOSED, "SSL error: %s", why);
+    }
+}
+
+/* What OpenSSL waits for after the result r of a call: IOLOOP_READ, IOLOOP_WRITE, or 0
+ * with *e its error when the call failed. */
+static int tls_want(iostream_t *s, int r, int *e)
+{
+    *e = SSL_get_error(s->ssl, r);
+    return *e == SSL_ERROR_WANT_READ ? IOLOOP_READ : *e == SSL_ERROR_WANT_WRITE ? IOLOOP_WRITE : 0;
+}
+
+/* As sock_read, through TLS. Bytes OpenSSL already holds are returned without the
+ * socket, which is why a read always tries before waiting for the loop. */
+static ssize_t tls_read(iostream_t *s, char *p, size_t n)
+{
+    ERR_clear_error();
+    s->sys_errno = 0;
+    int r = SSL_read(s->ssl, p, n > INT_MAX ? INT_MAX : (int)n);
+    if (r > 0) {
+        s->rwant = IOLOOP_READ;
+        return r;
+    }
+    int e, want = tls_want(s, r, &e);
+    if (want) {
+        s->rwant = want; /* a renegotiation or key update may need to write first */
+        return 0;
+    }
+    tls_fail(s, e);
+    return -1;
+}
+
+/* As sock_write, through TLS: one record's worth or more of p taken. */
+static ssize_t tls_write(iostream_t *s, const char *p, size_t n)
+{
+    ERR_clear_error();
+    s->sys_errno = 0;
+    int r = SSL_write(s->ssl, p, (int)(n < TLS_WRITE_MAX ? n : TLS_WRITE_MAX));
+    if (r > 0) {
+        s->wwant = IOLOOP_WRITE;
+        return r;
+    }
+    int e, want = tls_want(s, r, &e);
+    if (want) {
+        s->wwant = want;
+        return 0;
+    }
+    tls_fail(s, e);
+    return -1;
+}
+
+/* One step of the handshake; once it is over, what waited for it goes on. */
+static void handle_handshake(iostream_t *s)
+{
+    ERR_clear_error();
+    s->sys_errno = 0;
+    int r = SSL_do_handshake(s->ssl);
+    if (r == 1) {
+        s->handshaking = false;
+        s->tls_open = true;
+        future_t *f = s->tls_future;
+        s->tls_future = NULL;
+        future_set_result(f, s);
+        future_unref(f);
+        if (s->read_future)
+            read_loop(s);
+        if (!s->closed && buf_len(&s->wbuf))
+            handle_write(s);
+        return;
+    }
+    int e;
+    s->hs_want = tls_want(s, r, &e);
+    if (s->hs_want)
+        return;
+    char why[256];
+    tls_reason(s, e, why, sizeof why);
+    close_with(s, e == SSL_ERROR_SYSCALL && s->sys_errno ? s->sys_errno : ECONNABORTED,
+               IOSTREAM_CLOSED, "%s", why); /* close_with names it a failed handshake */
+}
+
+/* The name the client expects in the server's certificate: sent as SNI and checked
+ * against the certificate's names, or, for an IP literal, checked as an address. */
+static bool tls_set_peer_name(SSL *ssl, const char *name)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (!name)
+        return true;
+    if (inet_pton(AF_INET, name, addr) == 1 || inet_pton(AF_INET6, name, addr) == 1)
+        return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) == 1;
+    return SSL_set_tlsext_host_name(ssl, name) == 1 && SSL_set1_host(ssl, name) == 1;
+}
+
+future_t *iostream_start_tls(iostream_t *s, tls_context_t *ctx, const char *server_hostname)
+{
+    static const char name[] = "IOStream.start_tls";
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (s->closed) {
+        future_t *f = future_new(name);
+        fail_closed(s, f, IOSTREAM_CLOSED);
+        return f;
+    }
+    if (s->ssl)
+        return failed(name, EINVAL, "start_tls: the stream is already TLS");
+    if (s->read_future || buf_len(&s->rbuf) || buf_len(&s->wbuf))
+        return failed(name, EINVAL, "start_tls: a read is pending or bytes are buffered");
+    pthread_once(&once, bio_method_make);
+    ERR_clear_error();
+    SSL *ssl = SSL_new(tls_context_ssl_ctx(ctx));
+    BIO *bio = BIO_new(bio_method);
+    if (!ssl || !bio) {
+        fputs("iostream: out of memory\n", stderr);
+        abort();
+    }
+    BIO_set_data(bio, s);
+    BIO_set_init(bio, 1);
+    SSL_set_bio(ssl, bio, bio); /* ssl owns bio */
+    if (!tls_context_server_side(ctx) && !tls_set_peer_name(ssl, server_hostname)) {
+        ERR_clear_error();
+        SSL_free(ssl);
+        return failed(name, EINVAL, "start_tls: bad server_hostname \"%s\"", server_hostname);
+    }
+    if (tls_context_server_side(ctx))
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    s->ssl = ssl;
+    s->handshaking = true;
+    future_t *f = future_new(name);
+    future_ref(f); /* ours until the handshake is over */
+    s->tls_future = f;
+    if (!s->connecting)
+        handle_handshake(s);
+    update_state(s);
+    return f;
+}
+
+/* At the close: close_notify if the session is still good (one try: the loop cannot
+ * wait for it), then OpenSSL's state goes. */
+static void tls_end(iostream_t *s)
+{
+    if (s->tls_open) {
+        ERR_clear_error();
+        SSL_shutdown(s->ssl);
+        ERR_clear_error();
+    }
+    SSL_free(s->ssl);
+    s->ssl = NULL;
+    s->tls_open = s->handshaking = false;
 }
 
 /* ---- connecting -------------------------------------------------------------------- */
@@ -568,6 +876,8 @@ static void handle_connect(iostream_t *s)
     s->connect_future = NULL;
     future_set_result(f, s);
     future_unref(f);
+    if (s->handshaking)
+        handle_handshake(s);
 }
 
 /* ---- the loop's handler ------------------------------------------------------------ */
@@ -576,12 +886,16 @@ static void on_events(int fd, int events, void *arg)
 {
     iostream_t *s = arg;
     (void)fd;
-    if (s->connecting)
-        handle_connect(s);
-    if (!s->closed && !s->connecting && (events & IOLOOP_READ))
-        read_loop(s);
-    if (!s->closed && !s->connecting && (events & IOLOOP_WRITE))
-        handle_write(s);
+    if (s->handshaking && !s->connecting) {
+        handle_handshake(s); /* which goes on to reads and writes once done */
+    } else {
+        if (s->connecting)
+            handle_connect(s); /* which starts the handshake, if asked for */
+        if (!s->closed && established(s) && (events & s->rwant))
+            read_loop(s);
+        if (!s->closed && established(s) && (events & s->wwant))
+            handle_write(s);
+    }
     if (!s->closed && (events & IOLOOP_ERROR) == IOLOOP_ERROR) {
         /* Reading and writing usually meet the error first; if not, ask for it. */
         int err = 0;
@@ -593,6 +907,23 @@ static void on_events(int fd, int events, void *arg)
 }
 
 /* ---- closing ----------------------------------------------------------------------- */
+
+/* Fails a pending connect's or handshake's future *fp with the close's cause; a failed
+ * connect fails the handshake that waited for it the same way. */
+static void fail_opening(iostream_t *s, future_t **fp, int code, bool connect_failed)
+{
+    if (!*fp)
+        return;
+    if (code == ECANCELED)
+        fail_closed(s, *fp, code);
+    else if (connect_failed)
+        future_set_error(*fp, s->error ? s->error : code, "connect to %s: %s", s->peer,
+                         s->error_msg);
+    else
+        future_set_error(*fp, s->error ? s->error : code, "%s", s->error_msg);
+    future_unref(*fp);
+    *fp = NULL;
+}
 
 /* Fails what is still pending, once: the read (after it took what it could from the
  * buffer), the writes, the connect; then tells those waiting for the close. */
@@ -607,15 +938,8 @@ static void signal_closed(iostream_t *s, int code)
     }
     s->writes = NULL;
     s->writes_tail = &s->writes;
-    if (s->connect_future) {
-        if (code == ECANCELED)
-            fail_closed(s, s->connect_future, code);
-        else
-            future_set_error(s->connect_future, s->error ? s->error : code, "connect to %s: %s",
-                             s->peer, s->error_msg);
-        future_unref(s->connect_future);
-        s->connect_future = NULL;
-    }
+    fail_opening(s, &s->tls_future, code, s->connect_future != NULL);
+    fail_opening(s, &s->connect_future, code, true);
     future_set_result(s->closed_future, NULL);
 }
 
@@ -627,12 +951,20 @@ static void close_with(iostream_t *s, int error, int pending_code, const char *f
         return;
     va_list ap;
     va_start(ap, fmt);
-    s->error_msg = loop_xvasprintf(fmt, ap);
+    char *msg = loop_xvasprintf(fmt, ap);
     va_end(ap);
+    if (s->handshaking && !s->connecting && pending_code != ECANCELED) {
+        s->error_msg = xasprintf("SSL handshake failed: %s", msg); /* Tornado's words */
+        free(msg);
+    } else {
+        s->error_msg = msg;
+    }
     s->error = error;
     if (s->state)
         ioloop_remove_handler(s->loop, s->fd);
     s->state = 0;
+    if (s->ssl)
+        tls_end(s);
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;

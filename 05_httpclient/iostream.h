@@ -1,4 +1,5 @@
-/* iostream — a buffered non-blocking TCP stream on the loop: Tornado's tornado.iostream.
+/* iostream — a buffered non-blocking TCP stream on the loop, in TLS if asked: Tornado's
+ * tornado.iostream (IOStream and SSLIOStream).
  *
  * Sockets hand over bytes in whatever pieces the network made; protocols want lines,
  * heads ending in "\r\n\r\n", bodies of N bytes. A stream sits between the two: it
@@ -31,6 +32,25 @@
  *   while a read is pending, or, once someone waits for the close, while the read
  *   buffer is empty (data arriving then is buffered; the close is seen at the next read).
  *
+ * TLS (Tornado's SSLIOStream, by OpenSSL): iostream_start_tls on a new or connecting
+ * stream makes it encrypt everything from then on, as a client or a server as its
+ * tls_context says (tls.h). Its future resolves once the handshake is over; reads and
+ * writes made meanwhile wait for it. All the rules above hold over TLS, with the
+ * plaintext's bytes: a write is done once OpenSSL has handed its records to the kernel,
+ * and the peer's close_notify and its plain EOF (Python's suppress_ragged_eofs, which
+ * Tornado keeps) are both "the peer closed the connection". What the loop is asked for
+ * is what OpenSSL waits for: a read may wait for WRITE and a write for READ; bytes
+ * OpenSSL has already decrypted are read without asking the loop. iostream_close sends
+ * close_notify (one try, never waiting). A connect timeout covering the handshake is the
+ * caller's coro_with_timeout around the handshake's future:
+ *
+ *     future_t *c = iostream_connect(addr, addrlen, NULL, &s);
+ *     future_unref(c);                                     // the handshake waits for it
+ *     if (coro_await(coro_with_timeout(deadline, iostream_start_tls(s, ctx, "example.com")),
+ *                    NULL))
+ *         puts(coro_error());  // "connect to ...: Connection refused", "SSL handshake
+ *                              //  failed: certificate verify failed (hostname mismatch)"
+ *
  * Errors (future_error codes; the messages say the rest, for people):
  *   IOSTREAM_CLOSED (EPIPE)  "Stream is closed: <why>" — Tornado's StreamClosedError: the
  *                  peer closed ("the peer closed the connection"), the socket failed
@@ -45,15 +65,25 @@
  *                  stays open); or the read buffer passed max_buffer_size before a read
  *                  was satisfied (the stream is closed).
  *   ECONNREFUSED, ENETUNREACH, ...  iostream_connect failed: the connect's errno.
+ *   ECONNABORTED   "SSL handshake failed: <OpenSSL's reason>": the handshake's future
+ *                  (and the stream, which closes), e.g. "certificate verify failed
+ *                  (self-signed certificate)", "wrong version number" (the peer does not
+ *                  speak TLS), "unexpected eof while reading". The socket failing during
+ *                  the handshake gives its errno: "SSL handshake failed: Connection reset
+ *                  by peer" with ECONNRESET.
+ *   EPROTO         the stream's error after a broken TLS record ("SSL error: decryption
+ *                  failed or bad record mac"); pending operations fail as closed.
+ *   EINVAL         start_tls on a stream already TLS, with bytes buffered or a read
+ *                  pending, or with a server_hostname OpenSSL refuses.
  *
  * Results: a read's future holds a struct iostream_bytes, which it owns (valid while
  * the future lives: after coro_await, until the coroutine's next coro_await). A write's
- * and a connect's futures are resolved with NULL and with the stream.
+ * and a connect's futures are resolved with NULL and with the stream; so is start_tls's.
  *
  * Lifetime: the program owns the stream and frees it with iostream_free, whatever
  * happened to it; the futures it returned are the program's references and outlive it.
  * Everything runs on the loop's thread. Sockets only (writes use send with MSG_NOSIGNAL,
- * so a peer that went away is EPIPE, not SIGPIPE).
+ * so a peer that went away is EPIPE, not SIGPIPE; OpenSSL writes through the same).
  */
 #ifndef IOSTREAM_H
 #define IOSTREAM_H
@@ -63,6 +93,7 @@
 #include <sys/socket.h>
 
 #include "future.h"
+#include "tls.h"
 
 typedef struct iostream iostream_t;
 
@@ -94,6 +125,14 @@ iostream_t *iostream_new(int fd, const struct iostream_options *opts);
  * which closes the half-open socket. The caller frees *stream in every case. */
 future_t *iostream_connect(const struct sockaddr *addr, socklen_t addrlen,
                            const struct iostream_options *opts, iostream_t **stream);
+/* Tornado's IOStream.start_tls: from now on the stream speaks TLS over its socket, the
+ * side and the certificates being ctx's (the stream keeps what it needs of ctx). A
+ * client's server_hostname is sent as SNI and checked against the server's certificate
+ * when ctx verifies it; an IP literal ("127.0.0.1", "::1") is checked as an address and
+ * not sent; NULL checks no name. The future resolves with the stream once the handshake
+ * is over, or fails as the errors above say. The stream must have nothing buffered and
+ * no read pending; it may still be connecting (the handshake starts once connected). */
+future_t *iostream_start_tls(iostream_t *s, tls_context_t *ctx, const char *server_hostname);
 /* Closes the stream if open (pending futures fail with ECANCELED) and frees it. */
 void iostream_free(iostream_t *s);
 

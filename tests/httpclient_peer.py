@@ -1,13 +1,16 @@
 """A real HTTP server for tests/httpclient_test.c: Python Tornado on 127.0.0.1.
 
-Prints "<http port> <garbage port> <idle port>" on stdout once all listen, then serves
-until killed. The idle port is the same application, closing connections idle 0.2 s.
+Usage: httpclient_peer.py CERTFILE KEYFILE (PEM files the test made, for HTTPS).
+Prints "<http port> <garbage port> <idle port> <https port>" on stdout once all listen,
+then serves until killed. The idle port is the same application, closing connections
+idle 0.2 s; the https port is the same application over TLS with CERTFILE.
 Run as /usr/bin/python3 -E -B tests/httpclient_peer.py (Debian's python3-tornado).
 """
 import asyncio
 import gzip
 import logging
 import socket
+import ssl
 import sys
 
 import tornado.httpserver
@@ -109,6 +112,7 @@ async def garbage(reader, writer):
 
 async def main():
     logging.getLogger("tornado.access").setLevel(logging.ERROR)  # 404s are expected
+    logging.getLogger("tornado.general").setLevel(logging.ERROR)  # so are failed handshakes
     app = tornado.web.Application([
         (r"/hello", Hello), (r"/echo", Echo), (r"/chunked", Chunked), (r"/gzip", Gzip),
         (r"/redirect", Redirect), (r"/redirect-to", RedirectTo), (r"/auth", Auth),
@@ -120,8 +124,12 @@ async def main():
     idle = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
     tornado.httpserver.HTTPServer(app, idle_connection_timeout=0.2).add_sockets(idle)
     raw = await asyncio.start_server(garbage, "127.0.0.1", 0)
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls.load_cert_chain(sys.argv[1], sys.argv[2])
+    secure = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)
+    tornado.httpserver.HTTPServer(app, ssl_options=tls).add_sockets(secure)
     print(sockets[0].getsockname()[1], raw.sockets[0].getsockname()[1],
-          idle[0].getsockname()[1], flush=True)
+          idle[0].getsockname()[1], secure[0].getsockname()[1], flush=True)
     await asyncio.Event().wait()
 
 

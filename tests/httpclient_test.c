@@ -1,9 +1,11 @@
 /* Tests for 05_httpclient/httpclient: the AsyncHTTPClient against a real server, Python
  * Tornado on loopback (tests/httpclient_peer.py, started once before the suite and
- * killed after it), plus a raw listener of that script that answers with garbage.
+ * killed after it), plus a raw listener of that script that answers with garbage, and
+ * the same server over TLS with a certificate the suite makes (tls_test.h).
  * Each test gets a fresh loop and client; a coroutine "main" fetches and checks. */
 #include "httpclient.h"
 #include "loop_test.h"
+#include "tls_test.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +19,8 @@
 #include <unistd.h>
 
 static pid_t peer_pid;
-static int port, garbage_port, idle_port;
+static int port, garbage_port, idle_port, https_port;
+static struct test_certs certs;
 static httpclient_t *client;
 
 /* ---- the peer ------------------------------------------------------------------------ */
@@ -45,13 +48,13 @@ static void peer_start(void)
         dup2(pipefd[1], STDOUT_FILENO);
         close(pipefd[0]);
         close(pipefd[1]);
-        execl("/usr/bin/python3", "python3", "-E", "-B", script, (char *)NULL);
+        execl("/usr/bin/python3", "python3", "-E", "-B", script, certs.cert, certs.key, (char *)NULL);
         perror("exec /usr/bin/python3");
         _exit(127);
     }
     close(pipefd[1]);
     FILE *in = fdopen(pipefd[0], "r");
-    if (!in || fscanf(in, "%d %d %d", &port, &garbage_port, &idle_port) != 3) {
+    if (!in || fscanf(in, "%d %d %d %d", &port, &garbage_port, &idle_port, &https_port) != 4) {
         fprintf(stderr, "httpclient_test: the peer %s did not start (python3-tornado?)\n", script);
         kill(peer_pid, SIGTERM);
         exit(EXIT_FAILURE);
@@ -434,13 +437,11 @@ static void *bad_urls(void *arg)
 {
     (void)arg;
     struct httpclient_request req;
-    httpclient_request_init(&req, "https://127.0.0.1/");
+    httpclient_request_init(&req, "ftp://x/");
     struct httpclient_response *r = fetch(&req);
     ck_assert_int_eq(r->code, 599);
-    ck_assert_int_eq(r->error, EPROTONOSUPPORT);
-    ck_assert_msg(strstr(r->error_message, "https"), "%s", r->error_message);
-    httpclient_request_init(&req, "ftp://x/");
-    ck_assert_int_eq(fetch(&req)->error, EINVAL);
+    ck_assert_int_eq(r->error, EINVAL);
+    ck_assert_msg(strstr(r->error_message, "ftp://x/"), "%s", r->error_message);
     httpclient_request_init(&req, "http://no-such-host.invalid/");
     req.connect_timeout = 5; /* a resolver that cannot be reached may time out instead */
     r = fetch(&req);
@@ -452,7 +453,7 @@ static void *bad_urls(void *arg)
     return NULL;
 }
 
-START_TEST(bad_urls_and_https)
+START_TEST(bad_urls_and_unknown_hosts)
 {
     run_main(bad_urls, NULL);
 }
@@ -668,8 +669,184 @@ START_TEST(callback_api)
 }
 END_TEST
 
+/* ---- https --------------------------------------------------------------------------- */
+
+static const char *surl(const char *path)
+{
+    static char buf[8][512];
+    static int next;
+    char *u = buf[next++ % 8];
+    snprintf(u, sizeof buf[0], "https://127.0.0.1:%d%s", https_port, path);
+    return u;
+}
+
+/* A request to the peer's TLS port that trusts the suite's CA. */
+static void https_init(struct httpclient_request *req, const char *path)
+{
+    httpclient_request_init(req, surl(path));
+    req->ca_certs = certs.ca;
+}
+
+static void *https_basics(void *arg)
+{
+    (void)arg;
+    struct httpclient_request req;
+    https_init(&req, "/hello");
+    struct httpclient_response *r = fetch(&req);
+    expect_ok(r, "Hello, world");
+    ck_assert_str_eq(r->effective_url, surl("/hello"));
+
+    char u[128]; /* by name: the certificate's DNS name */
+    snprintf(u, sizeof u, "https://localhost:%d/gzip", https_port);
+    req.url = u;
+    req.allow_ipv6 = false; /* the peer listens on 127.0.0.1 only */
+    r = fetch(&req);
+    ck_assert_msg(r->code == 200, "%d %s", r->code, r->error_message);
+    ck_assert_uint_eq(r->body_len, 1000);
+    ck_assert_str_eq(httpclient_response_header(r, "X-Consumed-Content-Encoding"), "gzip");
+
+    https_init(&req, "/echo");
+    req.method = "POST";
+    req.body = "over TLS";
+    req.body_len = strlen(req.body);
+    expect_ok(fetch(&req), "over TLS");
+    https_init(&req, "/chunked");
+    expect_ok(fetch(&req), "chunk0;chunk1;chunk2;");
+    return NULL;
+}
+
+START_TEST(https_get_post_gzip_chunked)
+{
+    run_main(https_basics, NULL);
+}
+END_TEST
+
+/* One TLS connection for many requests; http and https to the same host never share,
+ * nor do https requests verified differently. */
+static void *https_keep_alive(void *arg)
+{
+    (void)arg;
+    struct httpclient_request req;
+    https_init(&req, "/count?tag=tls");
+    for (int i = 0; i < 3; i++) {
+        expect_ok(fetch(&req), "1");
+        ck_assert_uint_eq(httpclient_idle_connections(client), 1);
+    }
+    expect_ok(get("/count?tag=tls"), "2"); /* plain http: a connection of its own */
+    ck_assert_uint_eq(httpclient_idle_connections(client), 2);
+    req.validate_cert = false;
+    expect_ok(fetch(&req), "3");
+    ck_assert_uint_eq(httpclient_idle_connections(client), 3);
+    req.validate_cert = true;
+    expect_ok(fetch(&req), "3");
+    return NULL;
+}
+
+START_TEST(https_keep_alive_per_scheme_and_tls)
+{
+    run_main(https_keep_alive, NULL);
+}
+END_TEST
+
+/* http -> https is a change of origin: followed, credentials dropped. */
+static void *https_redirect(void *arg)
+{
+    (void)arg;
+    char path[256];
+    snprintf(path, sizeof path, "/redirect-to?url=%s", surl("/auth"));
+    struct httpclient_request req;
+    httpclient_request_init(&req, url(path));
+    req.ca_certs = certs.ca;
+    req.auth_username = "Aladdin";
+    req.auth_password = "open sesame";
+    struct httpclient_response *r = fetch(&req);
+    expect_ok(r, "none");
+    ck_assert_str_eq(r->effective_url, surl("/auth"));
+
+    snprintf(path, sizeof path, "/redirect-to?url=%s", url("/hello")); /* and back */
+    https_init(&req, path);
+    r = fetch(&req);
+    expect_ok(r, "Hello, world");
+    ck_assert_str_eq(r->effective_url, url("/hello"));
+    return NULL;
+}
+
+START_TEST(https_redirects_across_schemes)
+{
+    run_main(https_redirect, NULL);
+}
+END_TEST
+
+static void expect_599(const struct httpclient_response *r, int error, const char *prefix)
+{
+    ck_assert_int_eq(r->code, 599);
+    ck_assert_msg(r->error == error, "error %d: %s", r->error, r->error_message);
+    ck_assert_msg(!strncmp(r->error_message, prefix, strlen(prefix)), "%s", r->error_message);
+    ck_assert_str_eq(r->body, "");
+}
+
+static void *https_verification(void *arg)
+{
+    (void)arg;
+    struct httpclient_request req;
+    httpclient_request_init(&req, surl("/hello")); /* the system's CAs do not know ours */
+    expect_599(fetch(&req), ECONNABORTED,
+               "SSL handshake failed: certificate verify failed (unable to get local issuer "
+               "certificate)");
+    req.validate_cert = false;
+    expect_ok(fetch(&req), "Hello, world");
+    https_init(&req, "/hello");
+    expect_ok(fetch(&req), "Hello, world");
+    req.ca_certs = "/nonexistent/ca.pem";
+    expect_599(fetch(&req), EINVAL, "Invalid TLS options: cannot load ca_certs /nonexistent/ca.pem: ");
+    return NULL;
+}
+
+START_TEST(https_certificate_verification)
+{
+    run_main(https_verification, NULL);
+}
+END_TEST
+
+/* https to a server that answers in something else than TLS fails clearly; one that
+ * accepts and never answers the handshake is bounded by connect_timeout. */
+static void *https_wrong_peers(void *arg)
+{
+    (void)arg;
+    char u[64];
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/", garbage_port);
+    struct httpclient_request req;
+    httpclient_request_init(&req, u);
+    expect_599(fetch(&req), ECONNABORTED, "SSL handshake failed: ");
+
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0); /* the kernel accepts for it */
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+    ck_assert_int_eq(listen(lfd, 8), 0);
+    snprintf(u, sizeof u, "https://127.0.0.1:%d/", ntohs(a.sin_port));
+    httpclient_request_init(&req, u);
+    req.connect_timeout = 0.2;
+    double t0 = ioloop_time(loop);
+    struct httpclient_response *r = fetch(&req);
+    ck_assert_int_eq(r->code, 599);
+    ck_assert_int_eq(r->error, ETIMEDOUT);
+    ck_assert_str_eq(r->error_message, "Timeout while connecting");
+    ck_assert_double_lt(ioloop_time(loop) - t0, 2);
+    close(lfd);
+    return NULL;
+}
+
+START_TEST(https_to_wrong_peers_is_599)
+{
+    run_main(https_wrong_peers, NULL);
+}
+END_TEST
+
 int main(void)
 {
+    test_certs_make(&certs);
     peer_start();
     Suite *s = suite_create("httpclient");
     TCase *tc = tcase_create("httpclient");
@@ -687,7 +864,7 @@ int main(void)
     tcase_add_test(tc, connect_refused_is_599);
     tcase_add_test(tc, closed_mid_body_is_599);
     tcase_add_test(tc, garbage_is_a_clear_error);
-    tcase_add_test(tc, bad_urls_and_https);
+    tcase_add_test(tc, bad_urls_and_unknown_hosts);
     tcase_add_test(tc, non_2xx_is_a_response);
     tcase_add_test(tc, keep_alive_reuses_one_connection);
     tcase_add_test(tc, no_keep_alive_option);
@@ -696,8 +873,14 @@ int main(void)
     tcase_add_test(tc, max_clients_queue_fifo);
     tcase_add_test(tc, queue_timeout_is_599);
     tcase_add_test(tc, callback_api);
+    tcase_add_test(tc, https_get_post_gzip_chunked);
+    tcase_add_test(tc, https_keep_alive_per_scheme_and_tls);
+    tcase_add_test(tc, https_redirects_across_schemes);
+    tcase_add_test(tc, https_certificate_verification);
+    tcase_add_test(tc, https_to_wrong_peers_is_599);
     suite_add_tcase(s, tc);
     int status = unit_run(s);
     peer_stop();
+    test_certs_remove(&certs);
     return status;
 }

@@ -2,9 +2,12 @@
  * Two streams of a socket pair (or of a 127.0.0.1 TCP connection) live on the same loop
  * and talk to each other; a coroutine "main" drives them and checks what each read or
  * write gave. Segments are made by waiting until the reader's buffer holds what was sent
- * so far, never by sleeping, so the tests are deterministic. */
+ * so far, never by sleeping, so the tests are deterministic. The TLS tests run both
+ * ends of a handshake on the same loop, with certificates made when the suite starts
+ * (tls_test.h). */
 #include "iostream.h"
 #include "loop_test.h"
+#include "tls_test.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,6 +20,7 @@
 /* ---- helpers ----------------------------------------------------------------------- */
 
 static iostream_t *a, *b; /* the two ends; every test's teardown frees them */
+static const struct iostream_options *b_options; /* tcp_pair's for b; setup resets it */
 
 static void pair_opts(const struct iostream_options *oa, const struct iostream_options *ob)
 {
@@ -37,6 +41,7 @@ static void setup(void)
 {
     loop_test_setup();
     a = b = NULL;
+    b_options = NULL;
 }
 
 static void teardown(void)
@@ -116,7 +121,7 @@ static void *tcp_pair(void *arg)
     ck_assert_ptr_eq(r, a);
     int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     ck_assert_int_ge(fd, 0);
-    b = iostream_new(fd, NULL);
+    b = iostream_new(fd, b_options);
     close(lfd);
     return NULL;
 }
@@ -692,8 +697,421 @@ START_TEST(free_with_everything_pending)
 }
 END_TEST
 
+/* ---- TLS --------------------------------------------------------------------------- */
+
+static struct test_certs certs;
+/* Made once in main: the server (the CA's leaf), the server with the CA's own
+ * self-signed certificate, a client trusting the CA, one trusting only the system's
+ * certificates, and one trusting anything. */
+static tls_context_t *server_ctx, *self_signed_ctx, *client_ctx, *system_ctx, *insecure_ctx;
+
+static tls_context_t *context(const struct tls_options *o)
+{
+    char err[256] = "";
+    tls_context_t *ctx = tls_context_new(o, err, sizeof err);
+    if (!ctx) {
+        fprintf(stderr, "iostream_test: %s\n", err);
+        exit(EXIT_FAILURE);
+    }
+    return ctx;
+}
+
+static void make_contexts(void)
+{
+    test_certs_make(&certs);
+    server_ctx = context(&(struct tls_options){.server_side = true, .certfile = certs.cert,
+                                               .keyfile = certs.key});
+    self_signed_ctx = context(&(struct tls_options){.server_side = true, .certfile = certs.ca,
+                                                    .keyfile = certs.ca_key});
+    client_ctx = context(&(struct tls_options){.ca_certs = certs.ca});
+    system_ctx = context(NULL);
+    insecure_ctx = context(&(struct tls_options){.insecure = true});
+}
+
+static void free_contexts(void)
+{
+    tls_context_t *all[] = {server_ctx, self_signed_ctx, client_ctx, system_ctx, insecure_ctx};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        tls_context_free(all[i]);
+    test_certs_remove(&certs);
+}
+
+/* A TCP pair, then a handshake: a the client of cctx asking for name, b the server of
+ * sctx. Returns a's handshake error (0 once both are done); *msg says why. */
+static int tls_handshake(tls_context_t *cctx, tls_context_t *sctx, const char *name,
+                         const char **msg)
+{
+    static char why[256];
+    tcp_pair(NULL);
+    iostream_set_nodelay(a, true); /* or Nagle holds back a record for the peer's ACK */
+    iostream_set_nodelay(b, true);
+    future_t *fb = iostream_start_tls(b, sctx, NULL);
+    future_t *fa = iostream_start_tls(a, cctx, name);
+    void *r = NULL;
+    int err = coro_await(coro_with_timeout(ioloop_time(loop) + 10, fa), &r);
+    snprintf(why, sizeof why, "%s", err ? coro_error() : "");
+    *msg = why;
+    if (err) {
+        future_unref(fb);
+        return err;
+    }
+    ck_assert_ptr_eq(r, a);
+    ck_assert_int_eq(coro_await(coro_with_timeout(ioloop_time(loop) + 10, fb), &r), 0);
+    ck_assert_ptr_eq(r, b);
+    return 0;
+}
+
+static void tls_pair(void)
+{
+    const char *why;
+    ck_assert_msg(tls_handshake(client_ctx, server_ctx, "localhost", &why) == 0, "%s", why);
+}
+
+static void free_both(void)
+{
+    iostream_free(a);
+    iostream_free(b);
+    a = b = NULL;
+}
+
+/* Both ways, and a read_until whose delimiter is split across records. */
+static void *tls_talk(void *arg)
+{
+    (void)arg;
+    tls_pair();
+    write_all(a, "GET / HTTP/1.1\r\n\r\n");
+    expect_text(iostream_read_until(b, "\r\n\r\n", 1024), "GET / HTTP/1.1\r\n\r\n");
+    future_t *f = iostream_read_until(a, "\r\n\r\n", 0);
+    const char *pieces[] = {"HTTP/1.1 200 OK\r", "\nHost: x\r\n", "\r"};
+    size_t sent = 0;
+    for (int i = 0; i < 3; i++) { /* a record each */
+        write_all(b, pieces[i]);
+        until_buffered(a, sent += strlen(pieces[i]));
+        ck_assert(!future_done(f));
+    }
+    write_all(b, "\nbody");
+    expect_text(f, "HTTP/1.1 200 OK\r\nHost: x\r\n\r\n");
+    expect_text(iostream_read_bytes(a, 4, false), "body");
+    return NULL;
+}
+
+START_TEST(tls_handshake_and_talk)
+{
+    run_main(tls_talk, NULL);
+}
+END_TEST
+
+/* Several MiB each way at once: many records, partial writes, WANT_WRITE on both sides. */
+#define TLS_BIG ((size_t)8 * 1024 * 1024)
+
+static void *tls_big_write(void *arg)
+{
+    iostream_t *s = *(iostream_t **)arg;
+    unsigned char *data = malloc(TLS_BIG);
+    for (size_t i = 0; i < TLS_BIG; i++)
+        data[i] = pattern(i);
+    future_t *f = iostream_write(s, data, TLS_BIG);
+    free(data);
+    ck_assert(!future_done(f));
+    ck_assert_int_eq(coro_await(f, NULL), 0);
+    ck_assert_uint_eq(iostream_write_buffered(s), 0);
+    return NULL;
+}
+
+static void *tls_big_read(void *arg)
+{
+    iostream_t *s = *(iostream_t **)arg;
+    size_t total = 0;
+    while (total < TLS_BIG) {
+        struct iostream_bytes *r = got(iostream_read_bytes(s, 1024 * 1024, true));
+        for (size_t i = 0; i < r->len; i++)
+            if (r->data[i] != (char)pattern(total + i))
+                ck_abort_msg("byte %zu differs", total + i);
+        total += r->len;
+    }
+    return NULL;
+}
+
+static void *tls_big(void *arg)
+{
+    (void)arg;
+    tls_pair();
+    future_t *all[4] = {coro_spawn("a writes", tls_big_write, &a),
+                        coro_spawn("b reads", tls_big_read, &b),
+                        coro_spawn("b writes", tls_big_write, &b),
+                        coro_spawn("a reads", tls_big_read, &a)};
+    ck_assert_int_eq(coro_await(coro_multi(all, 4), NULL), 0);
+    /* Then many small reads from one big write: the buffer and OpenSSL's records give them. */
+    char *text = malloc(LINES * 11 + 1);
+    for (int i = 0; i < LINES; i++)
+        sprintf(text + i * 11, "line %05d\n", i);
+    future_t *w = iostream_write(a, text, LINES * 11);
+    free(text);
+    for (int i = 0; i < LINES; i++) {
+        char want[16];
+        sprintf(want, "line %05d\n", i);
+        expect_text(iostream_read_until(b, "\n", 64), want);
+    }
+    ck_assert_int_eq(coro_await(w, NULL), 0);
+    return NULL;
+}
+
+START_TEST(tls_megabytes_both_ways)
+{
+    run_main(tls_big, NULL);
+}
+END_TEST
+
+/* close_notify: what was sent arrives, then a clean close. */
+static void *tls_close_notify(void *arg)
+{
+    (void)arg;
+    tls_pair();
+    future_t *f = iostream_read_until_close(b);
+    write_all(a, "last words");
+    iostream_close(a);
+    expect_text(f, "last words");
+    ck_assert_int_eq(iostream_error(b), 0);
+    ck_assert_str_eq(iostream_error_message(b), "the peer closed the connection");
+    return NULL;
+}
+
+/* A record decrypted beyond what one read took stays inside OpenSSL, where epoll cannot
+ * see it: the next reads get it at once, without the loop. */
+static void *tls_pending(void *arg)
+{
+    (void)arg;
+    b_options = &(struct iostream_options){.read_chunk_size = 100};
+    tls_pair();
+    char block[4000];
+    for (size_t i = 0; i < sizeof block; i++)
+        block[i] = (char)('a' + i % 26);
+    ck_assert_int_eq(coro_await(iostream_write(a, block, sizeof block), NULL), 0); /* one record */
+    for (size_t off = 0; off < sizeof block; off += 100) {
+        future_t *f = iostream_read_bytes(b, 100, false);
+        ck_assert(off == 0 || future_done(f));
+        struct iostream_bytes *r = got(f);
+        ck_assert_uint_eq(r->len, 100);
+        ck_assert(!memcmp(r->data, block + off, 100));
+    }
+    return NULL;
+}
+
+START_TEST(tls_reads_what_openssl_holds)
+{
+    run_main(tls_pending, NULL);
+}
+END_TEST
+
+START_TEST(tls_peer_close_notify)
+{
+    run_main(tls_close_notify, NULL);
+}
+END_TEST
+
+/* A plain EOF without close_notify is a close too (suppress_ragged_eofs); freeing the
+ * stream whose socket is shut then tries close_notify into EPIPE, without SIGPIPE. */
+static void *tls_abrupt(void *arg)
+{
+    (void)arg;
+    tls_pair();
+    future_t *f = iostream_read_bytes(b, 100, false);
+    write_all(a, "0123456789");
+    until_buffered(b, 10);
+    ck_assert_int_eq(shutdown(iostream_fd(a), SHUT_RDWR), 0);
+    ck_assert_str_eq(fails_with(f, IOSTREAM_CLOSED), "Stream is closed: the peer closed the connection");
+    ck_assert_int_eq(iostream_error(b), 0);
+    expect_text(iostream_read_bytes(b, 10, false), "0123456789");
+    iostream_free(a);
+    a = NULL;
+    return NULL;
+}
+
+START_TEST(tls_peer_closes_abruptly)
+{
+    run_main(tls_abrupt, NULL);
+}
+END_TEST
+
+/* A record that fails its check (written past OpenSSL, on the socket) breaks the
+ * session: EPROTO, and the pending read fails as closed. */
+static void *tls_corrupt(void *arg)
+{
+    (void)arg;
+    tls_pair();
+    future_t *f = iostream_read_bytes(b, 10, false);
+    static const char forged[] = "\x17\x03\x03\x00\x14not a sealed record!";
+    ck_assert_int_eq(send(iostream_fd(a), forged, sizeof forged - 1, MSG_NOSIGNAL), sizeof forged - 1);
+    const char *msg = fails_with(f, IOSTREAM_CLOSED);
+    ck_assert_msg(!strncmp(msg, "Stream is closed: SSL error: ", 29), "%s", msg);
+    ck_assert_int_eq(iostream_error(b), EPROTO);
+    return NULL;
+}
+
+START_TEST(tls_forged_record_is_eproto)
+{
+    run_main(tls_corrupt, NULL);
+}
+END_TEST
+
+static void expect_handshake_failure(tls_context_t *cctx, tls_context_t *sctx, const char *name,
+                                     const char *want)
+{
+    const char *why;
+    int err = tls_handshake(cctx, sctx, name, &why);
+    ck_assert_msg(err == ECONNABORTED, "error %d: %s", err, why);
+    ck_assert_str_eq(why, want);
+    ck_assert(iostream_closed(a));
+    ck_assert_int_eq(iostream_error(a), ECONNABORTED);
+    ck_assert_str_eq(iostream_error_message(a), want);
+    fails_with(iostream_write(a, "x", 1), IOSTREAM_CLOSED);
+    free_both();
+}
+
+static void *tls_verify(void *arg)
+{
+    (void)arg;
+    expect_handshake_failure(system_ctx, self_signed_ctx, "localhost",
+                             "SSL handshake failed: certificate verify failed (self-signed certificate)");
+    expect_handshake_failure(system_ctx, server_ctx, "localhost",
+                             "SSL handshake failed: certificate verify failed (unable to get local "
+                             "issuer certificate)");
+    expect_handshake_failure(client_ctx, server_ctx, "example.com",
+                             "SSL handshake failed: certificate verify failed (hostname mismatch)");
+    expect_handshake_failure(client_ctx, server_ctx, "127.0.0.2",
+                             "SSL handshake failed: certificate verify failed (IP address mismatch)");
+    /* Trusted, by name or by address (checked as an address, whatever the route), or
+     * with no name asked for; or anything, when told not to verify. */
+    const char *names[] = {"127.0.0.1", "::1", NULL};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const char *why;
+        ck_assert_msg(tls_handshake(client_ctx, server_ctx, names[i], &why) == 0, "%s: %s",
+                      names[i] ? names[i] : "NULL", why);
+        free_both();
+    }
+    const char *why;
+    ck_assert_msg(tls_handshake(insecure_ctx, self_signed_ctx, "example.com", &why) == 0, "%s", why);
+    write_all(a, "ok\n");
+    expect_text(iostream_read_until(b, "\n", 0), "ok\n");
+    return NULL;
+}
+
+START_TEST(tls_certificate_verification)
+{
+    run_main(tls_verify, NULL);
+}
+END_TEST
+
+/* A peer that answers the ClientHello in plain HTTP: a clear failure, at once. */
+static void *tls_plain_peer(void *arg)
+{
+    (void)arg;
+    tcp_pair(NULL);
+    future_t *f = iostream_start_tls(a, client_ctx, "localhost");
+    got(iostream_read_bytes(b, 4096, true)); /* the ClientHello */
+    write_all(b, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+    ck_assert_str_eq(fails_with(f, ECONNABORTED), "SSL handshake failed: wrong version number");
+    ck_assert(iostream_closed(a));
+    return NULL;
+}
+
+START_TEST(tls_to_a_plain_server_fails)
+{
+    run_main(tls_plain_peer, NULL);
+}
+END_TEST
+
+/* A peer that accepts and says nothing: only the caller's timeout ends the wait; one
+ * that closes instead fails the handshake. */
+static void *tls_silent_peer(void *arg)
+{
+    (void)arg;
+    tcp_pair(NULL);
+    future_t *f = iostream_start_tls(a, client_ctx, "localhost");
+    ck_assert_int_eq(coro_await(coro_with_timeout(ioloop_time(loop) + 0.1, f), NULL), ETIMEDOUT);
+    ck_assert(!iostream_closed(a));
+    free_both();
+    tcp_pair(NULL);
+    f = iostream_start_tls(a, client_ctx, "localhost");
+    got(iostream_read_bytes(b, 4096, true)); /* the ClientHello, or the close is a reset */
+    iostream_close(b);
+    ck_assert_str_eq(fails_with(f, ECONNABORTED), "SSL handshake failed: unexpected eof while reading");
+    return NULL;
+}
+
+START_TEST(tls_silent_peer_times_out)
+{
+    run_main(tls_silent_peer, NULL);
+}
+END_TEST
+
+/* start_tls on a connecting stream: writes made before the handshake is over wait for
+ * it; a refused connect fails the handshake with the connect's error. */
+static void *tls_while_connecting(void *arg)
+{
+    (void)arg;
+    struct sockaddr_in addr;
+    int lfd = listener(&addr, 8);
+    future_t *c = iostream_connect((struct sockaddr *)&addr, sizeof addr, NULL, &a);
+    future_t *f = iostream_start_tls(a, client_ctx, "127.0.0.1");
+    future_t *w = iostream_write(a, "early\n", 6);
+    ck_assert_str_eq(fails_with(iostream_start_tls(a, client_ctx, NULL), EINVAL),
+                     "start_tls: the stream is already TLS");
+    ck_assert_int_eq(coro_await(c, NULL), 0);
+    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    ck_assert_int_ge(fd, 0);
+    b = iostream_new(fd, NULL);
+    future_t *fb = iostream_start_tls(b, server_ctx, NULL);
+    expect_text(iostream_read_until(b, "\n", 0), "early\n");
+    ck_assert_int_eq(coro_await(f, NULL), 0);
+    ck_assert_int_eq(coro_await(w, NULL), 0);
+    ck_assert_int_eq(coro_await(fb, NULL), 0);
+    iostream_free(a);
+    a = NULL;
+
+    int fd2 = listener(&addr, -1); /* bound, not listening: refused */
+    future_unref(iostream_connect((struct sockaddr *)&addr, sizeof addr, NULL, &a));
+    char want[96];
+    snprintf(want, sizeof want, "connect to 127.0.0.1:%u: Connection refused", ntohs(addr.sin_port));
+    ck_assert_str_eq(fails_with(iostream_start_tls(a, client_ctx, NULL), ECONNREFUSED), want);
+    fails_with(iostream_start_tls(a, client_ctx, NULL), IOSTREAM_CLOSED);
+    close(fd2);
+    close(lfd);
+    return NULL;
+}
+
+START_TEST(tls_started_while_connecting)
+{
+    run_main(tls_while_connecting, NULL);
+}
+END_TEST
+
+static void *tls_misuse(void *arg)
+{
+    (void)arg;
+    pair();
+    write_all(a, "plain");
+    expect_text(iostream_read_bytes(b, 2, false), "pl"); /* "ain" stays buffered */
+    ck_assert_str_eq(fails_with(iostream_start_tls(b, server_ctx, NULL), EINVAL),
+                     "start_tls: a read is pending or bytes are buffered");
+    char err[256];
+    ck_assert_ptr_null(tls_context_new(&(struct tls_options){.ca_certs = "/nonexistent/ca.pem"},
+                                       err, sizeof err));
+    ck_assert_msg(!strncmp(err, "cannot load ca_certs /nonexistent/ca.pem: ", 42), "%s", err);
+    ck_assert_ptr_null(tls_context_new(&(struct tls_options){.server_side = true}, err, sizeof err));
+    ck_assert_str_eq(err, "a server's TLS context needs a certfile");
+    return NULL;
+}
+
+START_TEST(tls_misuse_is_refused)
+{
+    run_main(tls_misuse, NULL);
+}
+END_TEST
+
 int main(void)
 {
+    make_contexts();
     Suite *s = suite_create("iostream");
     TCase *tc = tcase_create("iostream");
     tcase_add_checked_fixture(tc, setup, teardown);
@@ -718,6 +1136,19 @@ int main(void)
     tcase_add_test(tc, wait_closed_sees_the_peer_go);
     tcase_add_test(tc, small_writes_are_done_at_once);
     tcase_add_test(tc, free_with_everything_pending);
+    tcase_add_test(tc, tls_handshake_and_talk);
+    tcase_add_test(tc, tls_megabytes_both_ways);
+    tcase_add_test(tc, tls_reads_what_openssl_holds);
+    tcase_add_test(tc, tls_peer_close_notify);
+    tcase_add_test(tc, tls_peer_closes_abruptly);
+    tcase_add_test(tc, tls_forged_record_is_eproto);
+    tcase_add_test(tc, tls_certificate_verification);
+    tcase_add_test(tc, tls_to_a_plain_server_fails);
+    tcase_add_test(tc, tls_silent_peer_times_out);
+    tcase_add_test(tc, tls_started_while_connecting);
+    tcase_add_test(tc, tls_misuse_is_refused);
     suite_add_tcase(s, tc);
-    return unit_run(s);
+    int status = unit_run(s);
+    free_contexts();
+    return status;
 }
