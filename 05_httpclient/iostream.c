@@ -146,6 +146,7 @@ struct iostream {
     bool handshaking, tls_open, eof; /* tls_open: close_notify may be sent */
     int hs_want, rwant, wwant; /* what the handshake, reads, writes wait for */
     int sys_errno; /* the socket's errno when an OpenSSL call failed on it */
+    bool unpark;   /* the parked READ registration is to go (see update_state) */
 };
 
 static void on_events(int fd, int events, void *arg);
@@ -243,6 +244,13 @@ static void update_state(iostream_t *s)
     int want = wanted_events(s);
     if (want == s->state)
         return;
+    /* A read just settled and nothing else is wanted: READ stays registered, "parked".
+     * A keep-alive peer's next request comes after our next read has started, so
+     * removing and adding the handler would cost two epoll_ctl per request. If the
+     * socket fires while parked, on_events unparks it: the handler goes then. */
+    if (!want && s->state == IOLOOP_READ && !s->unpark)
+        return;
+    s->unpark = false;
     int r = !s->state ? ioloop_add_handler(s->loop, s->fd, want, on_events, s)
             : !want   ? ioloop_remove_handler(s->loop, s->fd)
                       : ioloop_update_handler(s->loop, s->fd, want);
@@ -886,6 +894,11 @@ static void on_events(int fd, int events, void *arg)
 {
     iostream_t *s = arg;
     (void)fd;
+    if (!wanted_events(s)) { /* parked: data or a hang-up nobody asked for yet */
+        s->unpark = true;
+        update_state(s);
+        return;
+    }
     if (s->handshaking && !s->connecting) {
         handle_handshake(s); /* which goes on to reads and writes once done */
     } else {

@@ -31,6 +31,8 @@
  * - The stream asks the loop for WRITE only while output is waiting, and for READ only
  *   while a read is pending, or, once someone waits for the close, while the read
  *   buffer is empty (data arriving then is buffered; the close is seen at the next read).
+ *   Between two reads the READ registration is left in place until the socket fires
+ *   (then it is removed), which saves a keep-alive connection two epoll_ctl a request.
  *
  * TLS (Tornado's SSLIOStream, by OpenSSL): iostream_start_tls on a new or connecting
  * stream makes it encrypt everything from then on, as a client or a server as its

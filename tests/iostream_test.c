@@ -656,6 +656,35 @@ START_TEST(wait_closed_sees_the_peer_go)
 }
 END_TEST
 
+/* Between reads the READ registration stays parked: a request-response exchange needs
+ * no epoll_ctl. Bytes and then a hang-up arriving while no one reads wake the loop
+ * once (the registration goes) and not on every turn; the next read finds both. */
+static void *parked(void *arg)
+{
+    (void)arg;
+    pair();
+    for (int i = 0; i < 3; i++) {
+        future_t *f = iostream_read_until(b, "\n", 0);
+        write_all(a, "ping\n");
+        expect_text(f, "ping\n");
+    }
+    write_all(a, "late\n");
+    iostream_close(a);
+    uint64_t before = ioloop_iterations(loop);
+    coro_await(coro_sleep(0.05), NULL);
+    ck_assert_uint_le(ioloop_iterations(loop) - before, 4);
+    ck_assert(!iostream_closed(b)); /* no one asked: seen at the next read */
+    expect_text(iostream_read_until(b, "\n", 0), "late\n");
+    fails_with(iostream_read_bytes(b, 1, false), IOSTREAM_CLOSED);
+    return NULL;
+}
+
+START_TEST(parked_between_reads)
+{
+    run_main(parked, NULL);
+}
+END_TEST
+
 /* Writes the kernel takes at once are done at once; an empty write is done when all
  * before it are. */
 static void *writes_done(void *arg)
@@ -1134,6 +1163,7 @@ int main(void)
     tcase_add_test(tc, close_with_pending_reads_and_writes);
     tcase_add_test(tc, peer_never_reading_does_not_spin);
     tcase_add_test(tc, wait_closed_sees_the_peer_go);
+    tcase_add_test(tc, parked_between_reads);
     tcase_add_test(tc, small_writes_are_done_at_once);
     tcase_add_test(tc, free_with_everything_pending);
     tcase_add_test(tc, tls_handshake_and_talk);
