@@ -10,9 +10,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +22,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +36,7 @@ struct route {
     regex_t re;
     const struct handler_class *cls;
     void *data;
+    void *owned; /* freed with the route: app_add_static's root */
     struct route *next;
 };
 
@@ -47,7 +52,9 @@ app_t *app_new(void)
     return a;
 }
 
-int app_add(app_t *app, const char *pattern, const struct handler_class *cls, void *data)
+/* The new last route, or NULL with errno EINVAL. */
+static struct route *route_add(app_t *app, const char *pattern, const struct handler_class *cls,
+                               void *data)
 {
     /* Anchored at both ends, as Tornado's PathMatches: the whole path must match. Group
      * 1 is our wrapper; the pattern's own groups start at 2. */
@@ -60,14 +67,20 @@ int app_add(app_t *app, const char *pattern, const struct handler_class *cls, vo
     if (rc != 0) {
         free(r);
         errno = EINVAL;
-        return -1;
+        return NULL;
     }
     r->cls = cls;
     r->data = data;
+    r->owned = NULL;
     r->next = NULL;
     *app->tail = r;
     app->tail = &r->next;
-    return 0;
+    return r;
+}
+
+int app_add(app_t *app, const char *pattern, const struct handler_class *cls, void *data)
+{
+    return route_add(app, pattern, cls, data) ? 0 : -1;
 }
 
 void app_free(app_t *app)
@@ -77,6 +90,7 @@ void app_free(app_t *app)
     for (struct route *r = app->first, *next; r; r = next) {
         next = r->next;
         regfree(&r->re);
+        free(r->owned);
         free(r);
     }
     free(app);
@@ -134,6 +148,10 @@ struct handler {
     struct strbuf headers; /* "Name: value\r\n" lines */
     struct strbuf out;     /* written, not yet sent */
     bool headers_sent, chunked, finished, asynchronous, keep_alive;
+    bool length_declared;     /* the handler set Content-Length: sent as is, never chunked */
+    uint64_t declared_length;
+    char remote_ip[64];       /* the peer's, or the proxy's word for it (xheaders) */
+    const char *protocol;     /* "http", or X-Scheme's "https" (xheaders) */
     future_t *done; /* resolved by handler_finish; the connection waits for it */
 };
 
@@ -153,13 +171,14 @@ struct httpserver {
     int fd, port;
     struct conn *conns;
     size_t nconns;
-    bool closing, free_pending;
+    bool accepting, closing, free_pending;
 };
 
 const char *handler_method(const handler_t *h) { return h->method; }
 const char *handler_path(const handler_t *h) { return h->path; }
 const char *handler_query(const handler_t *h) { return h->query; }
-const char *handler_remote_ip(const handler_t *h) { return h->conn->ip; }
+const char *handler_remote_ip(const handler_t *h) { return h->remote_ip; }
+const char *handler_protocol(const handler_t *h) { return h->protocol; }
 const struct http1_fields *handler_headers(const handler_t *h) { return &h->req.headers; }
 size_t handler_nargs(const handler_t *h) { return h->nargs; }
 const char *handler_arg(const handler_t *h, size_t i) { return i < h->nargs ? h->args[i] : NULL; }
@@ -244,6 +263,12 @@ int handler_set_header(handler_t *h, const char *name, const char *value)
     }
     header_remove(h, name);
     strbuf_addf(&h->headers, "%s: %s\r\n", name, value);
+    if (strcasecmp(name, "Content-Length") == 0) { /* the handler's promise: no chunks */
+        char *end;
+        errno = 0;
+        h->declared_length = strtoull(value, &end, 10);
+        h->length_declared = end != value && !*end && errno == 0;
+    }
     return 0;
 }
 
@@ -252,6 +277,7 @@ static void response_clear(handler_t *h)
 {
     h->headers.len = 0;
     h->out.len = 0;
+    h->length_declared = false;
     if (h->headers.p)
         h->headers.p[0] = '\0';
     handler_set_status(h, 200, NULL);
@@ -302,7 +328,9 @@ static void send_head(handler_t *h, bool final)
     header_remove(h, "Transfer-Encoding");
     header_remove(h, "Connection");
     strbuf_add(&head, h->headers.p, h->headers.len);
-    if (final) {
+    if (h->length_declared && !bodiless_status(h->status)) {
+        strbuf_addf(&head, "Content-Length: %llu\r\n", (unsigned long long)h->declared_length);
+    } else if (final) {
         if (!bodiless_status(h->status))
             strbuf_addf(&head, "Content-Length: %zu\r\n", h->out.len);
     } else if (h->req.minor_version == 1) {
@@ -501,6 +529,278 @@ static void handler_free(handler_t *h)
     free(h);
 }
 
+/* ---- static files ------------------------------------------------------------------ */
+
+#define STATIC_CHUNK 65536 /* bytes read and sent at a time: memory stays bounded */
+
+/* The Content-Type of a file name, by its extension, as Python's mimetypes says. */
+static const char *content_type(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {"html", "text/html"}, {"htm", "text/html"}, {"css", "text/css"},
+        {"js", "application/javascript"}, {"mjs", "application/javascript"},
+        {"json", "application/json"}, {"txt", "text/plain"}, {"xml", "application/xml"},
+        {"csv", "text/csv"}, {"png", "image/png"}, {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"}, {"gif", "image/gif"}, {"svg", "image/svg+xml"},
+        {"ico", "image/vnd.microsoft.icon"}, {"webp", "image/webp"},
+        {"wasm", "application/wasm"}, {"pdf", "application/pdf"}, {"woff2", "font/woff2"},
+        {"mp4", "video/mp4"}, {"gz", "application/gzip"},
+    };
+    const char *dot = strrchr(path, '.');
+    if (dot && !strchr(dot, '/'))
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (strcasecmp(dot + 1, types[i].ext) == 0)
+                return types[i].type;
+    return "application/octet-stream";
+}
+
+/* Where rel (the route's group, already unquoted: %2e%2e is "..") lies under root, in
+ * out. Returns 0, 403 for what leaves the root (an absolute path, a ".." segment, a
+ * symlink pointing out), or 404. */
+static int static_resolve(const char *root, const char *rel, char out[PATH_MAX])
+{
+    if (!rel)
+        rel = "";
+    if (rel[0] == '/')
+        return 403;
+    for (const char *p = rel;; p++) {
+        const char *slash = strchrnul(p, '/');
+        if (slash - p == 2 && p[0] == '.' && p[1] == '.')
+            return 403;
+        if (!*slash)
+            break;
+        p = slash;
+    }
+    char joined[PATH_MAX];
+    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", root, rel) >= sizeof joined)
+        return 404;
+    if (!realpath(joined, out))
+        return errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG ? 404 : 403;
+    size_t n = strlen(root);
+    bool inside = strncmp(out, root, n) == 0 && (out[n] == '/' || out[n] == '\0' || n == 1);
+    return inside ? 0 : 403; /* Tornado: "is not in root static directory" */
+}
+
+/* Opens a regular file (a directory or a device is 403). Returns the fd, or -code. */
+static int static_open(const char *path, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY); /* a FIFO: no wait */
+    if (fd < 0)
+        return errno == ENOENT ? -404 : -403;
+    if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return -403;
+    }
+    return fd;
+}
+
+/* A Range number: digits between optional blanks; none is "absent". Numbers past 2^62
+ * count as 2^62 (beyond any file), so garbage like 99999999999999999999999 cannot wrap. */
+static bool range_number(const char *p, const char *e, bool *has, uint64_t *v)
+{
+    while (p < e && (*p == ' ' || *p == '\t'))
+        p++;
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+        e--;
+    *has = p < e;
+    for (*v = 0; p < e; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        *v = *v >= ((uint64_t)1 << 62) / 10 ? (uint64_t)1 << 62 : *v * 10 + (uint64_t)(*p - '0');
+    }
+    return true;
+}
+
+enum { RANGE_ALL, RANGE_PART, RANGE_UNSATISFIABLE };
+
+/* Whether s[0, n), blanks around it aside, is word. */
+static bool span_is(const char *s, size_t n, const char *word)
+{
+    while (n && (*s == ' ' || *s == '\t'))
+        s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+        n--;
+    return n == strlen(word) && memcmp(s, word, n) == 0;
+}
+
+/* Tornado's _parse_request_range and StaticFileHandler.get: one "bytes=a-b", "a-" or
+ * "-n" against a file of size bytes, as [*start, *end). Anything else (another unit,
+ * several ranges, garbage) is ignored: the whole file, as Tornado sends it. As in
+ * Tornado, a first byte past the end, "a-b" with b < a, and "-0" are unsatisfiable. */
+static int range_resolve(struct http1_str hdr, uint64_t size, uint64_t *start, uint64_t *end)
+{
+    *start = 0;
+    *end = size;
+    const char *eq = hdr.p ? memchr(hdr.p, '=', hdr.len) : NULL;
+    if (!eq || !span_is(hdr.p, (size_t)(eq - hdr.p), "bytes"))
+        return RANGE_ALL;
+    const char *v = eq + 1, *e = hdr.p + hdr.len, *dash = memchr(v, '-', (size_t)(e - v));
+    bool has_a, has_b = false;
+    uint64_t a, b = 0;
+    if (!range_number(v, dash ? dash : e, &has_a, &a) ||
+        (dash && !range_number(dash + 1, e, &has_b, &b)))
+        return RANGE_ALL;
+    if (has_b && !has_a && b == 0)
+        return RANGE_UNSATISFIABLE; /* "-0": nothing at all */
+    if (has_b && !has_a) {          /* the last b bytes */
+        a = b >= size ? 0 : size - b;
+        has_a = true;
+        has_b = false;
+    } else if (has_b) {
+        b++; /* inclusive on the wire, exclusive here */
+    }
+    if (has_a && (a >= size || (has_b && a >= b)))
+        return RANGE_UNSATISFIABLE;
+    *start = has_a ? a : 0;
+    *end = has_b && b < size ? b : size;
+    return *end - *start == size ? RANGE_ALL : RANGE_PART;
+}
+
+/* Tornado's check_etag_header: If-None-Match holds "*" first, or an entity-tag equal to
+ * etag, compared weakly (W/ aside). Tokens are found as Tornado's regex finds them. */
+static bool etag_matches(struct http1_str inm, const char *etag)
+{
+    const char *p = inm.p, *e = inm.p + inm.len;
+    for (bool first = true; p < e; p++) {
+        if (*p == '*' && first)
+            return true;
+        const char *q = e - p >= 3 && memcmp(p, "W/\"", 3) == 0 ? p + 2 : *p == '"' ? p : NULL;
+        const char *close = q ? memchr(q + 1, '"', (size_t)(e - q - 1)) : NULL;
+        if (*p == '*' || close)
+            first = false;
+        if (!close)
+            continue;
+        if ((size_t)(close - q + 1) == strlen(etag) && memcmp(q, etag, strlen(etag)) == 0)
+            return true;
+        p = close;
+    }
+    return false;
+}
+
+/* Tornado's should_return_304: If-None-Match when sent, else If-Modified-Since (an
+ * IMF-fixdate) not older than the file. */
+static bool not_modified(const handler_t *h, const char *etag, time_t mtime)
+{
+    struct http1_str inm = handler_header(h, "If-None-Match");
+    if (inm.len)
+        return etag_matches(inm, etag);
+    struct http1_str ims = handler_header(h, "If-Modified-Since");
+    char date[64];
+    struct tm tm = {0};
+    if (!ims.p || ims.len >= sizeof date)
+        return false;
+    memcpy(date, ims.p, ims.len);
+    date[ims.len] = '\0';
+    const char *rest = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    return rest && !*rest && timegm(&tm) >= mtime;
+}
+
+/* Sends [start, end) of fd a piece at a time, each handed to the kernel before the next
+ * is read: a big file never sits in memory, and a client gone stops the reading. */
+static void static_send(handler_t *h, int fd, uint64_t start, uint64_t end)
+{
+    char *buf = loop_xmalloc(STATIC_CHUNK);
+    while (start < end) {
+        size_t want = end - start < STATIC_CHUNK ? (size_t)(end - start) : STATIC_CHUNK;
+        ssize_t n = pread(fd, buf, want, (off_t)start);
+        if (n <= 0) { /* the file shrank: the promised length cannot be kept */
+            iostream_close(h->conn->stream);
+            break;
+        }
+        handler_write(h, buf, (size_t)n);
+        start += (uint64_t)n;
+        if (start < end && coro_await(handler_flush(h), NULL) != 0)
+            break; /* the client is gone */
+    }
+    free(buf);
+}
+
+static void http_date(char *buf, size_t cap, time_t t)
+{
+    struct tm tm;
+    strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
+}
+
+/* The representation headers; false (and the answer sent) when no body is due. */
+static bool static_headers(handler_t *h, const struct stat *st, uint64_t *start, uint64_t *end)
+{
+    char etag[64], date[64], range[96];
+    snprintf(etag, sizeof etag, "\"%llx-%llx\"", (unsigned long long)st->st_mtime,
+             (unsigned long long)st->st_size);
+    http_date(date, sizeof date, st->st_mtime);
+    handler_set_header(h, "Accept-Ranges", "bytes");
+    handler_set_header(h, "Etag", etag);
+    handler_set_header(h, "Last-Modified", date);
+    handler_set_header(h, "Content-Type", content_type(h->path));
+    if (not_modified(h, etag, st->st_mtime)) {
+        handler_set_status(h, 304, NULL);
+        header_remove(h, "Content-Type");
+        return false;
+    }
+    uint64_t size = (uint64_t)st->st_size;
+    int r = range_resolve(handler_header(h, "Range"), size, start, end);
+    if (r == RANGE_UNSATISFIABLE) {
+        handler_set_status(h, 416, NULL);
+        handler_set_header(h, "Content-Type", "text/plain");
+        snprintf(range, sizeof range, "bytes */%llu", (unsigned long long)size);
+        handler_set_header(h, "Content-Range", range);
+        return false;
+    }
+    if (r == RANGE_PART) {
+        handler_set_status(h, 206, NULL);
+        snprintf(range, sizeof range, "bytes %llu-%llu/%llu", (unsigned long long)*start,
+                 (unsigned long long)*end - 1, (unsigned long long)size);
+        handler_set_header(h, "Content-Range", range);
+    }
+    char length[32];
+    snprintf(length, sizeof length, "%llu", (unsigned long long)(*end - *start));
+    handler_set_header(h, "Content-Length", length);
+    return true;
+}
+
+/* Tornado's StaticFileHandler.get (and head): the file under the route's root named by
+ * its first group. */
+static void static_get(handler_t *h)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    /* a NUL would cut the unquoted name short: "a.txt%00.png" */
+    int code = strstr(h->path, "%00") ? 404
+                                      : static_resolve(handler_data(h), handler_arg(h, 0), path);
+    int fd = code ? -code : static_open(path, &st);
+    if (fd < 0) {
+        handler_send_error(h, -fd);
+        return;
+    }
+    uint64_t start, end;
+    if (static_headers(h, &st, &start, &end) && !is_head(h))
+        static_send(h, fd, start, end);
+    close(fd);
+}
+
+static const struct handler_class static_files = {.get = static_get, .head = static_get};
+
+int app_add_static(app_t *app, const char *pattern, const char *root)
+{
+    char *real = realpath(root, NULL);
+    struct stat st;
+    if (!real || stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        int e = real ? ENOTDIR : errno;
+        free(real);
+        errno = e;
+        return -1;
+    }
+    struct route *r = route_add(app, pattern, &static_files, real);
+    if (!r) {
+        free(real);
+        return -1;
+    }
+    r->owned = real;
+    return 0;
+}
+
 /* ---- the connection ---------------------------------------------------------------- */
 
 /* An error the server answers itself, then closes: Tornado's bare 400. */
@@ -518,11 +818,83 @@ static void conn_refuse(struct conn *c, int code)
     }
 }
 
-/* Idle too long: closing the stream fails the pending read. */
+/* Idle too long, or a body too slow: closing the stream fails the pending read. */
 static void conn_idle(void *arg)
 {
     struct conn *c = arg;
     iostream_close(c->stream);
+}
+
+/* Path and query from the target. The absolute form a proxy is sent ("http://host:8080/p?q",
+ * RFC 9112 §3.2.2) loses its scheme and authority; "http://host?q" is "/" and "q". */
+static void target_split(handler_t *h)
+{
+    const char *t = h->req.target.p, *end = t + h->req.target.len;
+    size_t scheme = strncasecmp(t, "http://", 7) == 0    ? 7
+                    : strncasecmp(t, "https://", 8) == 0 ? 8
+                                                         : 0;
+    if (scheme)
+        for (t += scheme; t < end && *t != '/' && *t != '?';)
+            t++;
+    const char *q = memchr(t, '?', (size_t)(end - t)), *pend = q ? q : end;
+    h->path = scheme && pend == t ? loop_xstrndup("/", 1) : loop_xstrndup(t, (size_t)(pend - t));
+    h->query = q ? loop_xstrndup(q + 1, (size_t)(end - q - 1)) : loop_xstrndup("", 0);
+}
+
+/* The last comma-separated item of header `name` (its last line, as Tornado joins
+ * repeated lines with commas), trimmed; {NULL, 0} if there is no such header. */
+static struct http1_str header_last_item(const handler_t *h, const char *name)
+{
+    struct http1_str v = {NULL, 0};
+    const struct http1_fields *f = &h->req.headers;
+    for (size_t i = 0; i < f->count; i++) {
+        struct http1_str n = f->at[i].name;
+        if (n.len == strlen(name) && strncasecmp(n.p, name, n.len) == 0)
+            v = f->at[i].value;
+    }
+    if (!v.p)
+        return v;
+    const char *comma = memrchr(v.p, ',', v.len), *end = v.p + v.len;
+    const char *p = comma ? comma + 1 : v.p;
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    return (struct http1_str){p, (size_t)(end - p)};
+}
+
+/* Copies v into dst if it is an IP literal: Tornado's netutil.is_valid_ip, what
+ * getaddrinfo takes as a numeric host. */
+static bool ip_take(char *dst, size_t cap, struct http1_str v)
+{
+    char ip[64];
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *res;
+    if (!v.p || v.len == 0 || v.len >= sizeof ip || memchr(v.p, '\0', v.len))
+        return false;
+    memcpy(ip, v.p, v.len);
+    ip[v.len] = '\0';
+    if (getaddrinfo(ip, NULL, &hints, &res) != 0)
+        return false;
+    freeaddrinfo(res);
+    snprintf(dst, cap, "%s", ip);
+    return true;
+}
+
+/* Tornado's _apply_xheaders, for a server behind a proxy that says who the client is:
+ * X-Real-IP, else the last address of X-Forwarded-For (the one the nearest proxy added),
+ * and X-Scheme, else X-Forwarded-Proto. What is not an IP literal, or "http"/"https",
+ * is ignored. */
+static void apply_xheaders(handler_t *h)
+{
+    struct http1_str ip = handler_header(h, "X-Real-IP");
+    ip_take(h->remote_ip, sizeof h->remote_ip, ip.p ? ip : header_last_item(h, "X-Forwarded-For"));
+    struct http1_str proto = header_last_item(h, "X-Scheme");
+    if (!proto.p)
+        proto = header_last_item(h, "X-Forwarded-Proto");
+    if (proto.len == 4 && memcmp(proto.p, "http", 4) == 0)
+        h->protocol = "http";
+    else if (proto.len == 5 && memcmp(proto.p, "https", 5) == 0)
+        h->protocol = "https";
 }
 
 /* Reads the head of the next request into h. Returns 0, or the status to refuse it
@@ -548,10 +920,11 @@ static int read_head(struct conn *c, handler_t *h)
     if (rc <= 0)
         return 400;
     h->method = loop_xstrndup(h->req.method.p, h->req.method.len);
-    const char *t = h->req.target.p, *q = memchr(t, '?', h->req.target.len);
-    size_t plen = q ? (size_t)(q - t) : h->req.target.len;
-    h->path = loop_xstrndup(t, plen);
-    h->query = q ? loop_xstrndup(q + 1, h->req.target.len - plen - 1) : loop_xstrndup("", 0);
+    target_split(h);
+    snprintf(h->remote_ip, sizeof h->remote_ip, "%s", c->ip);
+    h->protocol = "http";
+    if (o->xheaders)
+        apply_xheaders(h);
     return 0;
 }
 
@@ -573,35 +946,58 @@ static int body_feed(handler_t *h, struct http1_body_decoder *d, const char *in,
     return rc;
 }
 
-/* Reads the body the head announced. Chunked bodies are read a line or a chunk at a
- * time, never past their end: what follows belongs to the next pipelined request.
- * Returns 0, a status to refuse with (400, 413), or -1 when the stream closed. */
-static int read_body(struct conn *c, handler_t *h)
+/* Reads body bytes until the decoder is done. Returns as read_body does. */
+static int read_body_bytes(struct conn *c, handler_t *h, struct http1_body_decoder *d)
 {
-    struct http1_limits lim = {.max_head = c->server->opt.max_head,
-                               .max_body = c->server->opt.max_body};
-    struct http1_body_decoder d;
-    if (http1_body_init(&d, h->req.framing, &lim) < 0)
-        return 413;
-    int rc = h->req.framing.kind == HTTP1_BODY_NONE ? HTTP1_BODY_DONE : HTTP1_INCOMPLETE;
-    while (rc != HTTP1_BODY_DONE) {
-        uint64_t want = http1_body_wanted(&d);
+    for (int rc = HTTP1_INCOMPLETE; rc != HTTP1_BODY_DONE;) {
+        uint64_t want = http1_body_wanted(d);
         future_t *f = want ? iostream_read_bytes(c->stream, want < 65536 ? want : 65536, true)
                            : iostream_read_until(c->stream, "\r\n", HTTP1_MAX_CHUNK_LINE);
         struct iostream_bytes *b;
         int err = coro_await(f, (void **)&b);
-        if (err) {
-            http1_body_free(&d);
+        if (err)
             return err == EMSGSIZE ? 400 : -1;
-        }
-        rc = body_feed(h, &d, b->data, b->len);
-        if (rc < 0) {
-            http1_body_free(&d);
+        rc = body_feed(h, d, b->data, b->len);
+        if (rc < 0)
             return rc == HTTP1_EBODY_TOO_LARGE ? 413 : 400;
-        }
     }
-    http1_body_free(&d);
     return 0;
+}
+
+/* An HTTP/1.1 client that sent "Expect: 100-continue" waits for a word before sending
+ * its body (curl waits a second, then sends anyway). */
+static bool expects_continue(const handler_t *h)
+{
+    struct http1_str e = handler_header(h, "Expect");
+    return h->req.minor_version == 1 && e.len == 12 && strncasecmp(e.p, "100-continue", 12) == 0;
+}
+
+/* Reads the body the head announced. Chunked bodies are read a line or a chunk at a
+ * time, never past their end: what follows belongs to the next pipelined request.
+ * Returns 0, a status to refuse with (400, 413), or -1 when the stream closed or the
+ * body took longer than body_timeout. */
+static int read_body(struct conn *c, handler_t *h)
+{
+    const struct httpserver_options *o = &c->server->opt;
+    struct http1_limits lim = {.max_head = o->max_head, .max_body = o->max_body};
+    struct http1_body_decoder d;
+    if (http1_body_init(&d, h->req.framing, &lim) < 0)
+        return 413; /* a declared length over max_body: refused before any 100 */
+    struct http1_framing f = h->req.framing;
+    if (f.kind == HTTP1_BODY_NONE || (f.kind == HTTP1_BODY_LENGTH && f.length == 0)) {
+        http1_body_free(&d);
+        return 0; /* nothing to wait for (and no 100 to send) */
+    }
+    if (expects_continue(h))
+        conn_send(c, "HTTP/1.1 100 (Continue)\r\n\r\n", 27);
+    ioloop_timeout_t timer = {0};
+    if (o->body_timeout > 0) /* Tornado's gen.with_timeout on the whole body, then close */
+        timer = ioloop_call_later(ioloop_current(), o->body_timeout, "body_timeout", conn_idle, c);
+    int rc = read_body_bytes(c, h, &d);
+    if (o->body_timeout > 0)
+        ioloop_remove_timeout(ioloop_current(), timer);
+    http1_body_free(&d);
+    return rc;
 }
 
 /* Waits until the kernel has the responses so far. Tornado too finishes a response's
@@ -755,13 +1151,17 @@ httpserver_t *httpserver_new(app_t *app, const struct httpserver_options *opts)
 }
 
 /* A listening socket bound to ai, or -1 with errno. */
-static int listen_on(const struct addrinfo *ai)
+static int listen_on(const struct addrinfo *ai, bool reuse_port)
 {
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
     int one = 1, zero = 0;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuse_port && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) {
+        close(fd);
+        return -1;
+    }
     if (ai->ai_family == AF_INET6) /* "::" takes IPv4 too, as bind_sockets' pair would */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
@@ -773,7 +1173,7 @@ static int listen_on(const struct addrinfo *ai)
     return fd;
 }
 
-int httpserver_listen(httpserver_t *s, const char *address, int port)
+int httpserver_bind(httpserver_t *s, const char *address, int port, bool reuse_port)
 {
     if (s->fd >= 0 || port < 0 || port > 65535) {
         errno = s->fd >= 0 ? EALREADY : EINVAL;
@@ -795,7 +1195,7 @@ int httpserver_listen(httpserver_t *s, const char *address, int port)
         errno = EINVAL;
         return -1;
     }
-    int fd = listen_on(res);
+    int fd = listen_on(res, reuse_port);
     freeaddrinfo(res);
     if (fd < 0)
         return -1;
@@ -804,13 +1204,34 @@ int httpserver_listen(httpserver_t *s, const char *address, int port)
     getsockname(fd, (struct sockaddr *)&ss, &len);
     s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                             : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    if (ioloop_add_handler(ioloop_current(), fd, IOLOOP_READ, on_accept, s) < 0) {
+    s->fd = fd;
+    return 0;
+}
+
+int httpserver_start(httpserver_t *s)
+{
+    if (s->fd < 0 || s->accepting) {
+        errno = s->fd < 0 ? EBADF : EALREADY;
+        return -1;
+    }
+    if (ioloop_add_handler(ioloop_current(), s->fd, IOLOOP_READ, on_accept, s) < 0)
+        return -1;
+    s->accepting = true;
+    return 0;
+}
+
+int httpserver_listen(httpserver_t *s, const char *address, int port)
+{
+    if (httpserver_bind(s, address, port, false) < 0)
+        return -1;
+    if (httpserver_start(s) < 0) {
         int e = errno;
-        close(fd);
+        close(s->fd);
+        s->fd = -1;
+        s->port = 0;
         errno = e;
         return -1;
     }
-    s->fd = fd;
     return 0;
 }
 
@@ -828,7 +1249,9 @@ void httpserver_close(httpserver_t *s)
 {
     s->closing = true;
     if (s->fd >= 0) {
-        ioloop_remove_handler(ioloop_current(), s->fd);
+        if (s->accepting)
+            ioloop_remove_handler(ioloop_current(), s->fd);
+        s->accepting = false;
         close(s->fd);
         s->fd = -1;
     }
@@ -849,4 +1272,125 @@ void httpserver_free(httpserver_t *s)
     httpserver_close(s);
     s->free_pending = true;
     server_maybe_free(s);
+}
+
+/* ---- processes --------------------------------------------------------------------- */
+
+#define MAX_RESTARTS 100 /* Tornado's fork_processes */
+
+static pid_t *children; /* the parent's: each task's pid, 0 once it exited */
+static int nchildren;
+static volatile sig_atomic_t stopping;
+static struct sigaction saved_term, saved_int;
+static sigset_t saved_mask, stop_signals;
+
+/* The parent's SIGTERM and SIGINT: passed on to the children, none restarted after. */
+static void forward_signal(int sig)
+{
+    stopping = 1;
+    for (int i = 0; i < nchildren; i++)
+        if (children[i] > 0)
+            kill(children[i], sig);
+}
+
+/* Forks task id's process. Signals wait meanwhile, so that the child never runs the
+ * parent's handler: it starts with the caller's handlers and mask, and no table. */
+static pid_t fork_child(int id)
+{
+    sigset_t was;
+    sigprocmask(SIG_BLOCK, &stop_signals, &was);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigaction(SIGTERM, &saved_term, NULL);
+        sigaction(SIGINT, &saved_int, NULL);
+        free(children);
+        children = NULL;
+        nchildren = 0;
+        sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+        return 0;
+    }
+    if (pid > 0)
+        children[id] = pid;
+    sigprocmask(SIG_SETMASK, &was, NULL);
+    return pid;
+}
+
+static int task_of(pid_t pid)
+{
+    for (int i = 0; i < nchildren; i++)
+        if (children[i] == pid)
+            return i;
+    return -1;
+}
+
+/* The parent's life: restart children that die of a signal or exit non-zero (unless
+ * stopping), exit once none is left. Returns the task id in a restarted child. */
+static int supervise(int alive)
+{
+    int restarts = 0, failed = 0;
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+    while (alive > 0) {
+        int status;
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0 && errno == EINTR)
+            continue;
+        if (pid < 0)
+            break;
+        int id = task_of(pid);
+        if (id < 0)
+            continue;
+        children[id] = 0;
+        bool normal = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (normal || stopping) {
+            alive--;
+        } else if (++restarts > MAX_RESTARTS) {
+            failed = 1;
+            alive--;
+            forward_signal(SIGTERM); /* Tornado gives up with RuntimeError; so do we, cleanly */
+        } else if ((pid = fork_child(id)) == 0) {
+            return id;
+        } else if (pid < 0) {
+            failed = 1;
+            alive--;
+        }
+    }
+    exit(failed);
+}
+
+int httpserver_fork_processes(int n)
+{
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (int)cpus : 1;
+    }
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_SETMASK, NULL, &saved_mask);
+    struct sigaction fwd = {.sa_handler = forward_signal};
+    sigemptyset(&fwd.sa_mask);
+    sigaction(SIGTERM, &fwd, &saved_term);
+    sigaction(SIGINT, &fwd, &saved_int);
+    children = loop_xmalloc((size_t)n * sizeof *children);
+    memset(children, 0, (size_t)n * sizeof *children);
+    nchildren = n;
+    int made = 0;
+    for (; made < n; made++) {
+        pid_t pid = fork_child(made);
+        if (pid == 0)
+            return made;
+        if (pid < 0)
+            break;
+    }
+    if (made == 0) { /* not one child: back to the caller, as if never called */
+        int e = errno;
+        sigaction(SIGTERM, &saved_term, NULL);
+        sigaction(SIGINT, &saved_int, NULL);
+        free(children);
+        children = NULL;
+        nchildren = 0;
+        errno = e;
+        return -1;
+    }
+    return supervise(made);
 }

@@ -31,7 +31,8 @@
  * - Responses get Date, Server and Content-Type: text/html; charset=UTF-8 by default,
  *   Content-Length when finished without a flush, chunked transfer-coding when flushed
  *   first (HTTP/1.1; an HTTP/1.0 client gets the body until close). HEAD responses
- *   carry the headers a GET would, and no body.
+ *   carry the headers a GET would, and no body. A Content-Length the handler sets is
+ *   sent as it is, flushed or not (no chunks then): the handler writes that many bytes.
  *
  * Connections (RFC 9112 keep-alive, Tornado's http1connection): requests on one
  * connection are answered strictly in order, so pipelined requests just wait in the
@@ -39,15 +40,52 @@
  * only with "Connection: keep-alive". A request the parser refuses gets a bare 400 and
  * the connection is closed; a head over max_head gets 431 and a close; a body over
  * max_body gets 413 and a close. A connection idle for idle_connection_timeout seconds
- * between requests (or while sending a head) is closed.
+ * between requests (or while sending a head) is closed; with body_timeout, so is one
+ * whose body takes longer than that (no answer: Tornado just closes). Neither covers a
+ * handler at work or a response being sent.
+ *
+ * Requests: the target's path and query, also from the absolute form a proxy is sent
+ * ("GET http://host/p?q HTTP/1.1", RFC 9112 §3.2.2). An HTTP/1.1 request with
+ * "Expect: 100-continue" and a body gets "HTTP/1.1 100 (Continue)" before the body is
+ * read, as Tornado sends it; a declared Content-Length over max_body gets its 413 at
+ * once instead. Behind a proxy (nginx's `proxy_set_header X-Real-IP $remote_addr`),
+ * the xheaders option makes X-Real-IP, else the last address of X-Forwarded-For, the
+ * handler_remote_ip, and X-Scheme, else X-Forwarded-Proto, the handler_protocol; values
+ * that are not an IP literal (Tornado's is_valid_ip) or "http"/"https" are ignored.
+ *
+ * Static files (Tornado's StaticFileHandler): app_add_static serves a directory for GET
+ * and HEAD, with a Content-Type by extension (application/octet-stream for others),
+ * Last-Modified, an ETag, 304 for a matching If-None-Match ("*" and lists too) or an
+ * If-Modified-Since not older than the file, and one byte range (206, or 416 with a
+ * Content-Range naming the size; other Range values are ignored, as Tornado ignores
+ * them). The ETag is nginx's, mtime and size in hex: strong, and cheap where Tornado's
+ * MD5 of the content reads the whole file per request. A path leaving the root (an
+ * absolute one, any ".." segment however encoded, a symlink pointing out) or naming a
+ * directory is 403; a missing file is 404. Files are sent 64 KiB at a time, each piece
+ * handed to the kernel before the next is read; a client that leaves stops the reading.
+ *
+ * Processes (Tornado's `server.bind(port); server.start(0)`, document 001): bind, fork,
+ * then start. The loop is an epoll fd, which a fork would share between processes, so
+ * nothing may touch the loop (ioloop_current included) before the fork:
+ *
+ *     httpserver_t *srv = httpserver_new(app, NULL);
+ *     httpserver_bind(srv, "127.0.0.1", 8888, false);  // the socket only
+ *     int task = httpserver_fork_processes(0);         // children only from here on
+ *     httpserver_start(srv);                           // (task: 0..ncpu-1)
+ *     ioloop_start(ioloop_current());                  // a loop per child
+ *
+ * The children share the one listening socket. With reuse_port (SO_REUSEPORT) instead,
+ * independent processes can each bind the same port and the kernel spreads the
+ * connections between them.
  *
  * Lifetimes: the application outlives its servers. A handler_t is valid from the call
  * of its method function until handler_finish returns (from then the connection frees
  * it in a later iteration). Request strings are NUL-terminated and live as long as h.
  *
- * Not done in this pass: TLS, Expect: 100-continue, xheaders (X-Real-IP,
- * X-Forwarded-For), static files, SO_REUSEPORT and fork mode, named groups, cookies and
- * arguments parsing, body streaming (@stream_request_body), ETag/304.
+ * Not done in this pass: TLS, named groups, cookies and arguments parsing, body
+ * streaming (@stream_request_body), ETag/304 for handlers' own responses, several
+ * ranges (multipart/byteranges), StaticFileHandler's default_filename and caching
+ * headers (Cache-Control, static_url versions), Tornado's xheaders trusted_downstream.
  */
 #ifndef HTTPSERVER_H
 #define HTTPSERVER_H
@@ -80,6 +118,11 @@ app_t *app_new(void);
  * handed to the handler (handler_data), Tornado's initialize(**kwargs). Returns 0, or
  * -1 with errno EINVAL when the pattern does not compile. */
 int app_add(app_t *app, const char *pattern, const struct handler_class *cls, void *data);
+/* Serves the files under root (a directory, resolved now: later symlink tricks cannot
+ * move it) for pattern, whose first group is the file's path below root:
+ * app_add_static(app, "/static/(.*)", "www"). Returns 0, or -1 with errno (EINVAL for
+ * the pattern, ENOENT or ENOTDIR for root). */
+int app_add_static(app_t *app, const char *pattern, const char *root);
 void app_free(app_t *app);
 
 /* ---- the server ---- */
@@ -89,14 +132,28 @@ struct httpserver_options {
     size_t max_head;                /* request line + headers (64 KiB) */
     uint64_t max_body;              /* decoded body bytes (100 MiB) */
     double idle_connection_timeout; /* seconds between requests (3600) */
+    double body_timeout;            /* seconds for a whole body (0: no limit, as Tornado) */
     bool no_keep_alive;             /* close after every response */
+    bool xheaders;                  /* believe X-Real-IP and friends (behind a proxy only) */
 };
 
 httpserver_t *httpserver_new(app_t *app, const struct httpserver_options *opts);
-/* Listens on address ("127.0.0.1", "::1"; NULL or "" for every address) and port (0:
- * the kernel picks one; see httpserver_port). Returns 0, or -1 with errno. */
+/* httpserver_bind, then httpserver_start. */
 int httpserver_listen(httpserver_t *s, const char *address, int port);
-/* The port bound by httpserver_listen, or 0 before it. */
+/* Binds a listening socket on address ("127.0.0.1", "::1"; NULL or "" for every
+ * address) and port (0: the kernel picks one; see httpserver_port), without the loop.
+ * reuse_port sets SO_REUSEPORT. Returns 0, or -1 with errno (EALREADY: bound before). */
+int httpserver_bind(httpserver_t *s, const char *address, int port, bool reuse_port);
+/* Accepts on the current loop. Returns 0, or -1 with errno (EBADF: not bound). */
+int httpserver_start(httpserver_t *s);
+/* Tornado's process.fork_processes: forks n children (0: one per CPU) and returns in
+ * each its task id, 0..n-1. The parent never returns: it restarts a child that dies of
+ * a signal or exits non-zero (at most 100 times in all, then stops them all and exits
+ * 1), passes SIGTERM and SIGINT on to the children (and restarts none after), and exits
+ * 0 once every child has exited. Call it before the loop exists (see above). Returns -1
+ * with errno if not one child could be forked. */
+int httpserver_fork_processes(int n);
+/* The port bound, or 0 before. */
 int httpserver_port(const httpserver_t *s);
 /* Stops accepting and closes every connection (pending handlers still finish). */
 void httpserver_close(httpserver_t *s);
@@ -110,7 +167,8 @@ size_t httpserver_connections(const httpserver_t *s);
 const char *handler_method(const handler_t *h); /* "GET" */
 const char *handler_path(const handler_t *h);   /* "/echo", before any '?' */
 const char *handler_query(const handler_t *h);  /* after '?', or "" */
-const char *handler_remote_ip(const handler_t *h);
+const char *handler_remote_ip(const handler_t *h); /* see xheaders */
+const char *handler_protocol(const handler_t *h);  /* "http", or "https" (xheaders) */
 /* The request's fields, for http1_header_get() and friends. */
 const struct http1_fields *handler_headers(const handler_t *h);
 /* The first header `name` as a span, or {NULL, 0}. */

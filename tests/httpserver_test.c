@@ -10,10 +10,17 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ---- the application under test ----------------------------------------------------- */
 
@@ -96,6 +103,13 @@ static void fail_get(handler_t *h)
 
 static void moved_get(handler_t *h) { handler_redirect(h, "/", true); }
 
+static void who_get(handler_t *h)
+{
+    char line[128];
+    snprintf(line, sizeof line, "%s %s", handler_remote_ip(h), handler_protocol(h));
+    say(h, line);
+}
+
 static const struct handler_class hello = {.get = hello_get, .head = hello_get};
 static const struct handler_class echo = {.post = echo_post, .put = echo_post};
 static const struct handler_class user = {.get = user_get};
@@ -105,9 +119,55 @@ static const struct handler_class later = {.get = later_get};
 static const struct handler_class chunks = {.get = chunks_get};
 static const struct handler_class failing = {.get = fail_get, .write_error = teapot_error};
 static const struct handler_class moved = {.get = moved_get};
+static const struct handler_class who = {.get = who_get};
 
 static app_t *app;
 static httpserver_t *server;
+static char static_root[64]; /* a directory of files for the static tests */
+static char outside[80];     /* a file next to it, outside the root */
+
+/* hello.txt, page.html, noext, sub/a.css, link.txt -> hello.txt, out -> ../secret. */
+static void make_files(void)
+{
+    strcpy(static_root, "/tmp/httpserver_test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(static_root));
+    snprintf(outside, sizeof outside, "%s.secret", static_root);
+    const struct {
+        const char *name, *text;
+    } files[] = {{"hello.txt", "hello static\n"}, {"page.html", "<p>hi</p>"},
+                 {"noext", "x"}, {"sub/a.css", "p{}"}};
+    char path[256];
+    snprintf(path, sizeof path, "%s/sub", static_root);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", static_root, files[i].name);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs(files[i].text, f);
+        fclose(f);
+    }
+    FILE *f = fopen(outside, "w");
+    fputs("secret", f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/link.txt", static_root);
+    ck_assert_int_eq(symlink("hello.txt", path), 0);
+    snprintf(path, sizeof path, "%s/out", static_root);
+    ck_assert_int_eq(symlink(outside, path), 0);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_files(void)
+{
+    nftw(static_root, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+    unlink(outside);
+}
 
 static void setup(void)
 {
@@ -122,7 +182,14 @@ static void setup(void)
     ck_assert_int_eq(app_add(app, "/chunks", &chunks, NULL), 0);
     ck_assert_int_eq(app_add(app, "/fail", &failing, NULL), 0);
     ck_assert_int_eq(app_add(app, "/moved", &moved, NULL), 0);
+    ck_assert_int_eq(app_add(app, "/who", &who, NULL), 0);
     ck_assert_int_eq(app_add(app, "(", &hello, NULL), -1); /* does not compile */
+    make_files();
+    ck_assert_int_eq(app_add_static(app, "/static/(.*)", static_root), 0);
+    ck_assert_int_eq(app_add_static(app, "/nowhere/(.*)", "/nonexistent/dir"), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_int_eq(app_add_static(app, "/file/(.*)", outside), -1);
+    ck_assert_int_eq(errno, ENOTDIR);
     struct httpserver_options opt = {.max_head = 4096, .max_body = 1000,
                                      .idle_connection_timeout = 0.2};
     server = httpserver_new(app, &opt);
@@ -138,20 +205,26 @@ static void teardown(void)
     ck_assert_uint_eq(httpserver_connections(server), 0);
     httpserver_free(server);
     app_free(app);
+    remove_files();
     loop_test_teardown();
 }
 
 /* ---- a raw client ------------------------------------------------------------------- */
 
-static iostream_t *client(void)
+static iostream_t *client_of(httpserver_t *srv)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)httpserver_port(server)),
+                               .sin_port = htons((uint16_t)httpserver_port(srv)),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     iostream_t *s;
     int err = coro_await(iostream_connect((struct sockaddr *)&addr, sizeof addr, NULL, &s), NULL);
     ck_assert_msg(err == 0, "connect: %s", coro_error());
     return s;
+}
+
+static iostream_t *client(void)
+{
+    return client_of(server);
 }
 
 static void spin(int turns)
@@ -226,12 +299,33 @@ static void expect_closed(iostream_t *s)
 }
 
 /* One request on a new connection; the response in *r. */
-static void fetch(const char *request, struct resp *r, const char *method)
+static void fetch_from(httpserver_t *srv, const char *request, struct resp *r, const char *method)
 {
-    iostream_t *s = client();
+    iostream_t *s = client_of(srv);
     send_text(s, request);
     read_response(s, r, method);
     iostream_free(s);
+}
+
+static void fetch(const char *request, struct resp *r, const char *method)
+{
+    fetch_from(server, request, r, method);
+}
+
+/* A second server on the same application, with options of its own. */
+static httpserver_t *server_with(const struct httpserver_options *o)
+{
+    httpserver_t *s = httpserver_new(app, o);
+    ck_assert_int_eq(httpserver_listen(s, "127.0.0.1", 0), 0);
+    return s;
+}
+
+static void server_done(httpserver_t *s)
+{
+    httpserver_close(s);
+    while (httpserver_connections(s) > 0)
+        coro_await(coro_moment(), NULL);
+    httpserver_free(s);
 }
 
 /* ---- routing ------------------------------------------------------------------------ */
@@ -348,6 +442,12 @@ static void *pipeline(void *arg)
     ck_assert_str_eq(r.body, "hello world");
     read_response(s, &r, "GET");
     ck_assert_str_eq(r.body, "user 9 post none");
+    /* an empty body: nothing to wait for, and the next request stays whole */
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 0\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+    read_response(s, &r, "POST");
+    ck_assert_uint_eq(r.body_len, 0);
+    read_response(s, &r, "GET");
+    ck_assert_str_eq(r.body, "Hello, world");
     iostream_free(s);
     return NULL;
 }
@@ -578,6 +678,541 @@ START_TEST(client_leaves_during_asynchronous_handler)
 }
 END_TEST
 
+
+/* ---- Expect: 100-continue, absolute form, body_timeout ------------------------------ */
+
+/* Reads exactly the interim response Tornado sends. */
+static void expect_100(iostream_t *s)
+{
+    struct iostream_bytes *b;
+    ck_assert_int_eq(coro_await(iostream_read_until(s, "\r\n\r\n", 1000), (void **)&b), 0);
+    ck_assert_str_eq(b->data, "HTTP/1.1 100 (Continue)\r\n\r\n");
+}
+
+static void *continue_100(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    iostream_t *s = client();
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-Continue\r\n\r\n");
+    expect_100(s); /* before any body byte was sent */
+    send_text(s, "hello");
+    read_response(s, &r, "POST");
+    ck_assert_int_eq(r.r.status, 200);
+    ck_assert_str_eq(r.body, "hello");
+    /* chunked, on the same connection */
+    send_text(s, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+    expect_100(s);
+    send_text(s, "3\r\nabc\r\n0\r\n\r\n");
+    read_response(s, &r, "POST");
+    ck_assert_str_eq(r.body, "abc");
+    /* no body, an empty body, HTTP/1.0, another expectation: no 100, just the answer */
+    send_text(s, "GET / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n");
+    read_response(s, &r, "GET");
+    ck_assert_int_eq(r.r.status, 200);
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
+    read_response(s, &r, "POST");
+    ck_assert_int_eq(r.r.status, 200);
+    ck_assert_uint_eq(r.body_len, 0);
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 2\r\nExpect: 200-ok\r\n\r\nhi");
+    read_response(s, &r, "POST");
+    ck_assert_str_eq(r.body, "hi");
+    iostream_free(s);
+    s = client();
+    send_text(s, "POST /echo HTTP/1.0\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi");
+    read_response(s, &r, "POST");
+    ck_assert_int_eq(r.r.status, 200);
+    ck_assert_str_eq(r.body, "hi");
+    iostream_free(s);
+    /* a body refused for its declared length: 413 at once, no 100 first */
+    refused("POST /echo HTTP/1.1\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n", 413);
+    return NULL;
+}
+
+START_TEST(expect_100_continue)
+{
+    run_main(continue_100, NULL);
+}
+END_TEST
+
+static void *absolute(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    fetch("GET http://example.com:8080/info?a=1 HTTP/1.1\r\nHost: example.com\r\n\r\n", &r, "GET");
+    ck_assert_str_eq(r.body, "GET /info a=1 127.0.0.1 ");
+    fetch("GET HTTPS://example.com/user/5 HTTP/1.1\r\n\r\n", &r, "GET");
+    ck_assert_str_eq(r.body, "user 5 post none");
+    fetch("GET http://example.com HTTP/1.1\r\n\r\n", &r, "GET"); /* no path: "/" */
+    ck_assert_str_eq(r.body, "Hello, world");
+    fetch("GET http://example.com?x=1 HTTP/1.1\r\n\r\n", &r, "GET");
+    ck_assert_str_eq(r.body, "Hello, world");
+    fetch("GET /info?http://a/b HTTP/1.1\r\n\r\n", &r, "GET"); /* origin form stays */
+    ck_assert_str_eq(r.body, "GET /info http://a/b 127.0.0.1 ");
+    return NULL;
+}
+
+START_TEST(absolute_form_targets)
+{
+    run_main(absolute, NULL);
+}
+END_TEST
+
+static void *body_timeouts(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    /* idle_connection_timeout (0.2 s here) covers the head, not the body: Tornado's too */
+    iostream_t *s = client();
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 4\r\n\r\nab");
+    coro_await(coro_sleep(0.4), NULL);
+    ck_assert(!iostream_closed(s));
+    send_text(s, "cd");
+    read_response(s, &r, "POST");
+    ck_assert_str_eq(r.body, "abcd");
+    iostream_free(s);
+
+    struct httpserver_options o = {.body_timeout = 0.2};
+    httpserver_t *timed = server_with(&o);
+    s = client_of(timed); /* a body in time, if slowly */
+    send_text(s, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n");
+    coro_await(coro_sleep(0.05), NULL);
+    send_text(s, "0\r\n\r\n");
+    read_response(s, &r, "POST");
+    ck_assert_str_eq(r.body, "ab");
+    send_text(s, "POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc"); /* the rest never */
+    double start = ioloop_time(loop);
+    expect_closed(s); /* no answer, just the close */
+    double waited = ioloop_time(loop) - start;
+    ck_assert_msg(waited > 0.15 && waited < 2, "closed after %.3f s", waited);
+    iostream_free(s);
+    server_done(timed);
+    return NULL;
+}
+
+START_TEST(body_timeout_closes)
+{
+    run_main(body_timeouts, NULL);
+}
+END_TEST
+
+/* ---- xheaders ----------------------------------------------------------------------- */
+
+static void *xheaders(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    /* off by default: the headers are the client's word, ignored */
+    fetch("GET /who HTTP/1.1\r\nX-Real-IP: 10.0.0.1\r\nX-Scheme: https\r\n\r\n", &r, "GET");
+    ck_assert_str_eq(r.body, "127.0.0.1 http");
+
+    struct httpserver_options o = {.xheaders = true};
+    httpserver_t *proxied = server_with(&o);
+    const struct {
+        const char *headers, *expected;
+    } cases[] = {
+        {"X-Real-IP: 10.0.0.1\r\n", "10.0.0.1 http"},
+        {"X-Real-Ip: ::1\r\n", "::1 http"},
+        {"X-Forwarded-For: 1.1.1.1, 2.2.2.2\r\n", "2.2.2.2 http"},
+        {"X-Forwarded-For: 1.1.1.1\r\nX-Forwarded-For: 3.3.3.3 , 4.4.4.4\r\n", "4.4.4.4 http"},
+        {"X-Real-IP: 5.5.5.5\r\nX-Forwarded-For: 6.6.6.6\r\n", "5.5.5.5 http"},
+        /* invalid: the peer's address stays (a bad X-Real-IP hides X-Forwarded-For too) */
+        {"X-Real-IP: not-an-ip\r\nX-Forwarded-For: 6.6.6.6\r\n", "127.0.0.1 http"},
+        {"X-Real-IP: 999.1.1.1\r\n", "127.0.0.1 http"},
+        {"X-Real-IP: 1.2.3.4 5.6.7.8\r\n", "127.0.0.1 http"},
+        {"X-Real-IP: \r\n", "127.0.0.1 http"},
+        {"X-Real-IP: <script>\r\n", "127.0.0.1 http"},
+        {"X-Forwarded-For: 1.1.1.1, evil\r\n", "127.0.0.1 http"},
+        {"X-Forwarded-For: 1.1.1.1,\r\n", "127.0.0.1 http"},
+        {"X-Real-IP: 1111:2222:3333:4444:5555:6666:7777:8888:9999:aaaa:bbbb:cccc:dddd:eeee:ffff:0000\r\n",
+         "127.0.0.1 http"},
+        /* the protocol */
+        {"X-Scheme: https\r\n", "127.0.0.1 https"},
+        {"X-Forwarded-Proto: https\r\n", "127.0.0.1 https"},
+        {"X-Forwarded-Proto: http, https\r\n", "127.0.0.1 https"},
+        {"X-Scheme: http\r\nX-Forwarded-Proto: https\r\n", "127.0.0.1 http"},
+        {"X-Scheme: ftp\r\n", "127.0.0.1 http"},
+        {"X-Scheme: HTTPS\r\n", "127.0.0.1 http"},
+    };
+    iostream_t *s = client_of(proxied);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[512];
+        snprintf(req, sizeof req, "GET /who HTTP/1.1\r\n%s\r\n", cases[i].headers);
+        send_text(s, req);
+        read_response(s, &r, "GET");
+        ck_assert_msg(strcmp(r.body, cases[i].expected) == 0, "%s: %s", cases[i].headers, r.body);
+        send_text(s, "GET /who HTTP/1.1\r\n\r\n"); /* per request: nothing sticks */
+        read_response(s, &r, "GET");
+        ck_assert_str_eq(r.body, "127.0.0.1 http");
+    }
+    iostream_free(s);
+    server_done(proxied);
+    return NULL;
+}
+
+START_TEST(xheaders_from_a_proxy)
+{
+    run_main(xheaders, NULL);
+}
+END_TEST
+
+/* ---- static files ------------------------------------------------------------------- */
+
+/* GET (or HEAD) of target with extra header lines. */
+static void get(const char *method, const char *target, const char *extra, struct resp *r)
+{
+    char req[1024];
+    snprintf(req, sizeof req, "%s %s HTTP/1.1\r\n%s\r\n", method, target, extra);
+    fetch(req, r, method);
+}
+
+static void *static_basics(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    get("GET", "/static/hello.txt", "", &r);
+    ck_assert_int_eq(r.r.status, 200);
+    ck_assert_str_eq(r.body, "hello static\n");
+    ck_assert_str_eq(header(&r, "Content-Type"), "text/plain");
+    ck_assert_str_eq(header(&r, "Content-Length"), "13");
+    ck_assert_str_eq(header(&r, "Accept-Ranges"), "bytes");
+    ck_assert_ptr_null(header(&r, "Transfer-Encoding"));
+    char etag[128], modified[128];
+    snprintf(etag, sizeof etag, "%s", header(&r, "Etag"));
+    snprintf(modified, sizeof modified, "%s", header(&r, "Last-Modified"));
+    ck_assert_msg(etag[0] == '"' && etag[strlen(etag) - 1] == '"', "etag %s", etag);
+    ck_assert_ptr_nonnull(strstr(modified, " GMT"));
+
+    get("HEAD", "/static/hello.txt", "", &r);
+    ck_assert_int_eq(r.r.status, 200);
+    ck_assert_str_eq(header(&r, "Content-Length"), "13");
+    ck_assert_uint_eq(r.body_len, 0);
+    get("GET", "/static/page.html", "", &r);
+    ck_assert_str_eq(header(&r, "Content-Type"), "text/html");
+    get("GET", "/static/sub/a.css", "", &r);
+    ck_assert_str_eq(header(&r, "Content-Type"), "text/css");
+    ck_assert_str_eq(r.body, "p{}");
+    get("GET", "/static/noext", "", &r);
+    ck_assert_str_eq(header(&r, "Content-Type"), "application/octet-stream");
+    get("GET", "/static/link.txt", "", &r); /* a symlink inside the root is fine */
+    ck_assert_str_eq(r.body, "hello static\n");
+    get("POST", "/static/hello.txt", "Content-Length: 0\r\n", &r);
+    ck_assert_int_eq(r.r.status, 405);
+
+    /* conditional requests */
+    const struct {
+        const char *fmt;
+        int status;
+    } conds[] = {
+        {"If-None-Match: %s\r\n", 304},
+        {"If-None-Match: W/%s\r\n", 304},
+        {"If-None-Match: \"other\", %s\r\n", 304},
+        {"If-None-Match: *\r\n", 304},
+        {"If-None-Match: \"other\"\r\n", 200},
+        {"If-None-Match: garbage\r\n", 200},
+        {"If-None-Match: \"unclosed\r\n", 200},
+        {"If-None-Match: \"other\"\r\nIf-Modified-Since: Tue, 01 Jan 2999 00:00:00 GMT\r\n", 200},
+        {"If-Modified-Since: Tue, 01 Jan 2999 00:00:00 GMT\r\n", 304},
+        {"If-Modified-Since: Mon, 01 Jan 1990 00:00:00 GMT\r\n", 200},
+        {"If-Modified-Since: yesterday\r\n", 200},
+    };
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++) {
+        char extra[512];
+        snprintf(extra, sizeof extra, conds[i].fmt, etag);
+        get("GET", "/static/hello.txt", extra, &r);
+        ck_assert_msg(r.r.status == conds[i].status, "%s: %d", extra, r.r.status);
+        if (r.r.status == 304) {
+            ck_assert_uint_eq(r.body_len, 0);
+            ck_assert_str_eq(header(&r, "Etag"), etag);
+            ck_assert_ptr_null(header(&r, "Content-Type"));
+        }
+    }
+    char extra[256];
+    snprintf(extra, sizeof extra, "If-Modified-Since: %s\r\n", modified);
+    get("GET", "/static/hello.txt", extra, &r);
+    ck_assert_int_eq(r.r.status, 304);
+    return NULL;
+}
+
+START_TEST(static_files_types_and_conditionals)
+{
+    run_main(static_basics, NULL);
+}
+END_TEST
+
+static void *ranges(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    const struct {
+        const char *range;
+        int status;
+        const char *body, *content_range;
+    } cases[] = {
+        {"bytes=0-4", 206, "hello", "bytes 0-4/13"},
+        {"bytes=6-", 206, "static\n", "bytes 6-12/13"},
+        {"bytes=-3", 206, "ic\n", "bytes 10-12/13"},
+        {" bytes = 1 - 1 ", 206, "e", "bytes 1-1/13"},
+        {"bytes=12-12", 206, "\n", "bytes 12-12/13"},
+        {"bytes=0-99", 200, "hello static\n", NULL}, /* all of it: Tornado sends 200 */
+        {"bytes=0-", 200, "hello static\n", NULL},
+        {"bytes=-13", 200, "hello static\n", NULL},
+        {"bytes=-99999999999999999999999", 200, "hello static\n", NULL},
+        {"bytes=0-99999999999999999999999", 200, "hello static\n", NULL},
+        {"bytes=13-", 416, "", "bytes */13"},
+        {"bytes=99999999999999999999999-", 416, "", "bytes */13"},
+        {"bytes=18446744073709551615-18446744073709551615", 416, "", "bytes */13"},
+        {"bytes=-0", 416, "", "bytes */13"},
+        {"bytes=5-2", 416, "", "bytes */13"},
+        /* what Tornado does not take is ignored: 200 and the whole file */
+        {"bytes=0-1,3-4", 200, "hello static\n", NULL},
+        {"bytes=a-b", 200, "hello static\n", NULL},
+        {"bytes=--1", 200, "hello static\n", NULL},
+        {"bytes=1-2-3", 200, "hello static\n", NULL},
+        {"bytes=+1-2", 200, "hello static\n", NULL},
+        {"bytes=0x1-2", 200, "hello static\n", NULL},
+        {"items=0-1", 200, "hello static\n", NULL},
+        {"bytes", 200, "hello static\n", NULL},
+        {"bytes=", 200, "hello static\n", NULL},
+        {"=0-1", 200, "hello static\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "Range: %s\r\n", cases[i].range);
+        get("GET", "/static/hello.txt", extra, &r);
+        ck_assert_msg(r.r.status == cases[i].status, "%s: %d", cases[i].range, r.r.status);
+        ck_assert_msg(strcmp(r.body, cases[i].body) == 0, "%s: body %s", cases[i].range, r.body);
+        const char *cr = header(&r, "Content-Range");
+        if (cases[i].content_range)
+            ck_assert_msg(cr && strcmp(cr, cases[i].content_range) == 0, "%s: %s", cases[i].range, cr);
+        else
+            ck_assert_ptr_null(cr);
+    }
+    get("HEAD", "/static/hello.txt", "Range: bytes=0-4\r\n", &r);
+    ck_assert_int_eq(r.r.status, 206);
+    ck_assert_str_eq(header(&r, "Content-Length"), "5");
+    ck_assert_uint_eq(r.body_len, 0);
+    return NULL;
+}
+
+START_TEST(static_ranges)
+{
+    run_main(ranges, NULL);
+}
+END_TEST
+
+static void *traversal(void *arg)
+{
+    (void)arg;
+    struct resp r;
+    const struct {
+        const char *target;
+        int status;
+    } cases[] = {
+        {"/static/../secret", 403},
+        {"/static/%2e%2e/secret", 403},
+        {"/static/%2E%2E%2Fsecret", 403},
+        {"/static/.%2e/.%2e/etc/passwd", 403},
+        {"/static/sub/../../secret", 403},
+        {"/static/sub/..", 403},
+        {"/static/%2fetc%2fpasswd", 403},
+        {"/static//etc/passwd", 403},
+        {"/static/out", 403}, /* a symlink to a file outside the root */
+        {"/static/sub", 403}, /* a directory */
+        {"/static/sub/", 403},
+        {"/static/", 403},
+        {"/static/./hello.txt", 200},
+        {"/static/sub/../hello.txt", 403}, /* any ".." segment, as a rule */
+        {"/static/%252e%252e/secret", 404}, /* decoded once: a name with '%' in it */
+        {"/static/..%5csecret", 404},       /* a backslash is a name's character here */
+        {"/static/...", 404},
+        {"/static/missing.txt", 404},
+        {"/static/hello.txt/x", 404},
+        {"/static/hello.txt%00.png", 404}, /* no NUL in a name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        get("GET", cases[i].target, "", &r);
+        ck_assert_msg(r.r.status == cases[i].status, "%s: %d", cases[i].target, r.r.status);
+        ck_assert_ptr_null(strstr(r.body, "secret"));
+    }
+    char target[400]; /* a name longer than PATH_MAX allows */
+    memcpy(target, "/static/", 8);
+    memset(target + 8, 'a', sizeof target - 9);
+    target[sizeof target - 1] = '\0';
+    get("GET", target, "", &r);
+    ck_assert_int_eq(r.r.status, 404);
+    return NULL;
+}
+
+START_TEST(static_traversal_refused)
+{
+    run_main(traversal, NULL);
+}
+END_TEST
+
+/* A file of n bytes, byte i being i % 251, named name under the root. */
+static void make_big(const char *name, size_t n)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", static_root, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    for (size_t i = 0; i < n; i++)
+        fputc((int)(i % 251), f);
+    fclose(f);
+}
+
+/* Reads a response's head and then exactly n body bytes, checking the pattern from off. */
+static void read_big(iostream_t *s, size_t n, size_t off, int status)
+{
+    struct resp r;
+    struct iostream_bytes *b;
+    ck_assert_int_eq(coro_await(iostream_read_until(s, "\r\n\r\n", 65536), (void **)&b), 0);
+    copy_bytes(r.head, sizeof r.head, b);
+    ck_assert_int_gt(http1_parse_response(r.head, b->len, &r.r, NULL), 0);
+    ck_assert_int_eq(r.r.status, status);
+    ck_assert_ptr_null(header(&r, "Transfer-Encoding"));
+    ck_assert_uint_eq(strtoull(header(&r, "Content-Length"), NULL, 10), n);
+    ck_assert_int_eq(coro_await(iostream_read_bytes(s, n, false), (void **)&b), 0);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)b->data[i] != (off + i) % 251)
+            ck_abort_msg("byte %zu differs", i);
+}
+
+static void *big_files(void *arg)
+{
+    (void)arg;
+    make_big("big.bin", 300000); /* several 64 KiB pieces */
+    iostream_t *s = client();
+    send_text(s, "GET /static/big.bin HTTP/1.1\r\n\r\n");
+    read_big(s, 300000, 0, 200);
+    send_text(s, "GET /static/big.bin HTTP/1.1\r\nRange: bytes=100000-200009\r\n\r\n");
+    read_big(s, 100010, 100000, 206);
+    struct resp r; /* the connection goes on */
+    send_text(s, "GET /static/hello.txt HTTP/1.1\r\n\r\n");
+    read_response(s, &r, "GET");
+    ck_assert_str_eq(r.body, "hello static\n");
+    iostream_free(s);
+
+    /* A client that leaves mid-file: the server stops, and the connection ends. A
+     * sparse file, bigger than what the socket buffers can hold. */
+    char path[256];
+    snprintf(path, sizeof path, "%s/huge.bin", static_root);
+    int fd = open(path, O_WRONLY | O_CREAT, 0600);
+    ck_assert_int_eq(ftruncate(fd, (off_t)256 << 20), 0);
+    close(fd);
+    s = client();
+    send_text(s, "GET /static/huge.bin HTTP/1.1\r\n\r\n");
+    struct iostream_bytes *b;
+    ck_assert_int_eq(coro_await(iostream_read_until(s, "\r\n\r\n", 65536), (void **)&b), 0);
+    ck_assert_ptr_nonnull(strstr(b->data, "Content-Length: 268435456"));
+    iostream_free(s);
+    double start = ioloop_time(loop);
+    while (httpserver_connections(server) > 0 && ioloop_time(loop) - start < 5)
+        coro_await(coro_sleep(0.01), NULL);
+    ck_assert_uint_eq(httpserver_connections(server), 0);
+    return NULL;
+}
+
+START_TEST(static_big_files_in_pieces)
+{
+    run_main(big_files, NULL);
+}
+END_TEST
+
+/* ---- binding, reuse_port, processes ------------------------------------------------- */
+
+static void *reuse(void *arg)
+{
+    (void)arg;
+    httpserver_t *a = httpserver_new(app, NULL), *b = httpserver_new(app, NULL),
+                 *c = httpserver_new(app, NULL);
+    ck_assert_int_eq(httpserver_start(a), -1); /* not bound */
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_int_eq(httpserver_bind(a, "127.0.0.1", 0, true), 0);
+    int port = httpserver_port(a);
+    ck_assert_int_eq(httpserver_bind(b, "127.0.0.1", port, true), 0);
+    ck_assert_int_eq(httpserver_bind(c, "127.0.0.1", port, false), -1);
+    ck_assert_int_eq(errno, EADDRINUSE);
+    ck_assert_int_eq(httpserver_start(a), 0);
+    ck_assert_int_eq(httpserver_start(a), -1);
+    ck_assert_int_eq(errno, EALREADY);
+    ck_assert_int_eq(httpserver_start(b), 0);
+    struct resp r;
+    for (int i = 0; i < 8; i++) { /* the kernel spreads the connections; both answer */
+        fetch_from(a, "GET / HTTP/1.1\r\n\r\n", &r, "GET");
+        ck_assert_str_eq(r.body, "Hello, world");
+    }
+    server_done(a);
+    fetch_from(b, "GET / HTTP/1.1\r\n\r\n", &r, "GET"); /* b alone has the port now */
+    ck_assert_str_eq(r.body, "Hello, world");
+    server_done(b);
+    server_done(c);
+    return NULL;
+}
+
+START_TEST(bind_start_and_reuse_port)
+{
+    run_main(reuse, NULL);
+}
+END_TEST
+
+/* fork_processes in a process of its own, whose children report through a pipe and a
+ * shared counter. Returns the supervisor's exit status. */
+static int supervise_children(int n, int fail_times, char *report, size_t cap)
+{
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    int *starts = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ck_assert_ptr_ne(starts, MAP_FAILED);
+    *starts = 0;
+    pid_t sup = fork();
+    if (sup == 0) {
+        close(p[0]);
+        int task = httpserver_fork_processes(n);
+        int nth = __atomic_add_fetch(starts, 1, __ATOMIC_SEQ_CST);
+        char c = (char)('0' + task);
+        ssize_t w = write(p[1], &c, 1);
+        (void)w;
+        _exit(task == 1 && nth <= n + fail_times - 1 ? 3 : 0); /* task 1 fails fail_times */
+    }
+    close(p[1]);
+    size_t len = 0;
+    ssize_t got;
+    while (len + 1 < cap && (got = read(p[0], report + len, cap - 1 - len)) > 0)
+        len += (size_t)got;
+    report[len] = '\0';
+    close(p[0]);
+    int status;
+    ck_assert_int_eq(waitpid(sup, &status, 0), sup);
+    munmap(starts, sizeof(int));
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static size_t count(const char *s, char c)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == c;
+    return n;
+}
+
+START_TEST(fork_processes_restarts_failures)
+{
+    char report[512];
+    /* 3 children; task 1 exits 3 twice, then 0: restarted twice; the parent exits 0 */
+    ck_assert_int_eq(supervise_children(3, 2, report, sizeof report), 0);
+    ck_assert_uint_eq(strlen(report), 5);
+    ck_assert_uint_eq(count(report, '0'), 1);
+    ck_assert_uint_eq(count(report, '1'), 3);
+    ck_assert_uint_eq(count(report, '2'), 1);
+    /* one that always fails: 100 restarts, then the parent gives up with 1 */
+    ck_assert_int_eq(supervise_children(2, 1000, report, sizeof report), 1);
+    ck_assert_uint_eq(count(report, '1'), 101);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("httpserver");
@@ -595,6 +1230,16 @@ int main(void)
     tcase_add_test(tc, asynchronous_and_coroutine_handlers);
     tcase_add_test(tc, listen_addresses);
     tcase_add_test(tc, client_leaves_during_asynchronous_handler);
+    tcase_add_test(tc, expect_100_continue);
+    tcase_add_test(tc, absolute_form_targets);
+    tcase_add_test(tc, body_timeout_closes);
+    tcase_add_test(tc, xheaders_from_a_proxy);
+    tcase_add_test(tc, static_files_types_and_conditionals);
+    tcase_add_test(tc, static_ranges);
+    tcase_add_test(tc, static_traversal_refused);
+    tcase_add_test(tc, static_big_files_in_pieces);
+    tcase_add_test(tc, bind_start_and_reuse_port);
+    tcase_add_test(tc, fork_processes_restarts_failures);
     suite_add_tcase(s, tc);
     return unit_run(s);
 }
