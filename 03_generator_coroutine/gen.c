@@ -236,7 +236,7 @@ static void trampoline(unsigned hi, unsigned lo)
 #if defined(GEN_ASAN) || defined(GEN_TSAN)
 #define GEN_STACK_CACHE 0
 #else
-#define GEN_STACK_CACHE 16
+#define GEN_STACK_CACHE 64
 #endif
 
 struct cached_stack { /* at the top of the cached stack, a page surely touched */

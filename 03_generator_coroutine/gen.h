@@ -18,7 +18,7 @@
  *
  * Each generator runs on its own stack: mmap'd, committed only as it is touched, with an
  * unmapped guard page below it, so an overflow faults instead of scribbling on the heap.
- * A freed generator's stack is kept (16 per thread) for the next one of the same size.
+ * A freed generator's stack is kept (64 per thread) for the next one of the same size.
  * Switching is a swapcontext, annotated for AddressSanitizer, ThreadSanitizer and valgrind
  * (ThreadSanitizer makes each generator a fiber and allows 8128 threads and fibers in all).
  *

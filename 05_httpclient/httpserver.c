@@ -135,7 +135,7 @@ struct handler {
     void *data;
 
     /* the request */
-    char *method, *path, *query;
+    char *method, *path, *query; /* in one allocation, method's */
     struct http1_request req; /* points into head */
     char *head;
     struct strbuf body;
@@ -144,8 +144,10 @@ struct handler {
 
     /* the response */
     int status;
-    char *reason;
+    const char *reason;    /* a standard phrase, or reason_owned */
+    char *reason_owned;
     struct strbuf headers; /* "Name: value\r\n" lines */
+    bool framing_set;      /* headers may hold Content-Length, Transfer-Encoding, Connection */
     struct strbuf out;     /* written, not yet sent */
     bool headers_sent, chunked, finished, asynchronous, keep_alive;
     bool length_declared;     /* the handler set Content-Length: sent as is, never chunked */
@@ -158,10 +160,10 @@ struct handler {
 struct conn {
     httpserver_t *server;
     iostream_t *stream;
-    int spare_fd;         /* a dup of the socket: answers 431 after iostream gave up */
     future_t *last_write; /* the newest write; awaited before closing */
     bool refused;         /* answered 400/413 while the client may still be sending */
     char ip[INET6_ADDRSTRLEN];
+    struct strbuf scratch; /* where a response head is built, kept between requests */
     struct conn *prev, *next;
 };
 
@@ -232,11 +234,32 @@ const char *http_reason(int code)
 void handler_set_status(handler_t *h, int code, const char *reason)
 {
     h->status = code;
-    free(h->reason);
+    free(h->reason_owned);
+    h->reason_owned = NULL;
     if (reason && strpbrk(reason, "\r\n")) /* it goes on the status line: no injection */
         reason = NULL;
-    reason = reason ? reason : http_reason(code);
-    h->reason = loop_xstrndup(reason, strlen(reason));
+    h->reason = reason ? (h->reason_owned = loop_xstrdup(reason)) : http_reason(code);
+}
+
+#define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7) */
+
+static void http_date(char *buf, size_t cap, time_t t)
+{
+    struct tm tm;
+    strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
+}
+
+/* Now as an HTTP date, formatted once a second rather than once a response. */
+static const char *http_date_now(void)
+{
+    static __thread time_t formatted = -1;
+    static __thread char date[HTTP_DATE_LEN + 1];
+    time_t now = time(NULL);
+    if (now != formatted) {
+        http_date(date, sizeof date, now);
+        formatted = now;
+    }
+    return date;
 }
 
 /* Removes the line of header `name` from h->headers, if any. */
@@ -262,7 +285,12 @@ int handler_set_header(handler_t *h, const char *name, const char *value)
         return -1;
     }
     header_remove(h, name);
-    strbuf_addf(&h->headers, "%s: %s\r\n", name, value);
+    strbuf_add(&h->headers, name, strlen(name));
+    strbuf_add(&h->headers, ": ", 2);
+    strbuf_add(&h->headers, value, strlen(value));
+    strbuf_add(&h->headers, "\r\n", 2);
+    h->framing_set |= !strcasecmp(name, "Content-Length") ||
+                      !strcasecmp(name, "Transfer-Encoding") || !strcasecmp(name, "Connection");
     if (strcasecmp(name, "Content-Length") == 0) { /* the handler's promise: no chunks */
         char *end;
         errno = 0;
@@ -275,19 +303,16 @@ int handler_set_header(handler_t *h, const char *name, const char *value)
 /* Tornado's clear(): the default headers of every response. */
 static void response_clear(handler_t *h)
 {
+    static const char defaults[] = "Server: " SERVER_NAME "\r\n"
+                                   "Content-Type: text/html; charset=UTF-8\r\n"
+                                   "Date: ";
     h->headers.len = 0;
     h->out.len = 0;
-    h->length_declared = false;
-    if (h->headers.p)
-        h->headers.p[0] = '\0';
+    h->length_declared = h->framing_set = false;
     handler_set_status(h, 200, NULL);
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    handler_set_header(h, "Server", SERVER_NAME);
-    handler_set_header(h, "Content-Type", "text/html; charset=UTF-8");
-    handler_set_header(h, "Date", date);
+    strbuf_add(&h->headers, defaults, sizeof defaults - 1);
+    strbuf_add(&h->headers, http_date_now(), HTTP_DATE_LEN);
+    strbuf_add(&h->headers, "\r\n", 2);
 }
 
 int handler_write(handler_t *h, const void *data, size_t len)
@@ -319,41 +344,64 @@ static void conn_send(struct conn *c, const void *data, size_t len)
     c->last_write = w;
 }
 
-/* The status line, the headers, and the framing headers the server owns. */
-static void send_head(handler_t *h, bool final)
+/* Appends the status line, the headers, and the framing headers the server owns. */
+static void head_build(handler_t *h, bool final, struct strbuf *head)
 {
-    struct strbuf head = {0};
-    strbuf_addf(&head, "HTTP/1.%d %d %s\r\n", h->req.minor_version, h->status, h->reason);
-    header_remove(h, "Content-Length");
-    header_remove(h, "Transfer-Encoding");
-    header_remove(h, "Connection");
-    strbuf_add(&head, h->headers.p, h->headers.len);
+    char status[16];
+    snprintf(status, sizeof status, "HTTP/1.%d %03d ", h->req.minor_version == 0 ? 0 : 1,
+             h->status % 1000);
+    strbuf_add(head, status, 13);
+    strbuf_add(head, h->reason, strlen(h->reason));
+    strbuf_add(head, "\r\n", 2);
+    if (h->framing_set) {
+        header_remove(h, "Content-Length");
+        header_remove(h, "Transfer-Encoding");
+        header_remove(h, "Connection");
+    }
+    strbuf_add(head, h->headers.p, h->headers.len);
     if (h->length_declared && !bodiless_status(h->status)) {
-        strbuf_addf(&head, "Content-Length: %llu\r\n", (unsigned long long)h->declared_length);
+        strbuf_addf(head, "Content-Length: %llu\r\n", (unsigned long long)h->declared_length);
     } else if (final) {
         if (!bodiless_status(h->status))
-            strbuf_addf(&head, "Content-Length: %zu\r\n", h->out.len);
+            strbuf_addf(head, "Content-Length: %zu\r\n", h->out.len);
     } else if (h->req.minor_version == 1) {
         h->chunked = !bodiless_status(h->status);
         if (h->chunked)
-            strbuf_add(&head, "Transfer-Encoding: chunked\r\n", 28);
+            strbuf_add(head, "Transfer-Encoding: chunked\r\n", 28);
     } else {
         h->keep_alive = false; /* HTTP/1.0 has no chunks: the close ends the body */
     }
     if (!h->keep_alive)
-        strbuf_add(&head, "Connection: close\r\n", 19);
+        strbuf_add(head, "Connection: close\r\n", 19);
     else if (h->req.minor_version == 0)
-        strbuf_add(&head, "Connection: keep-alive\r\n", 24);
-    strbuf_add(&head, "\r\n", 2);
-    conn_send(h->conn, head.p, head.len);
-    strbuf_free(&head);
+        strbuf_add(head, "Connection: keep-alive\r\n", 24);
+    strbuf_add(head, "\r\n", 2);
     h->headers_sent = true;
+}
+
+/* Whether the bytes written go out: not for HEAD, nor with a status that has no body. */
+static bool body_allowed(const handler_t *h)
+{
+    return !is_head(h) && !bodiless_status(h->status);
+}
+
+/* The head, and with final the whole body after it: one write, one send. */
+static void send_head(handler_t *h, bool final)
+{
+    struct strbuf *head = &h->conn->scratch;
+    head->len = 0;
+    head_build(h, final, head);
+    if (final && body_allowed(h)) {
+        strbuf_add(head, h->out.p, h->out.len);
+        h->out.len = 0;
+    }
+    conn_send(h->conn, head->p, head->len);
 }
 
 /* Sends what was written since the last flush, framed as the head said. */
 static void send_out(handler_t *h)
 {
-    if (h->out.len && !is_head(h) && !bodiless_status(h->status)) {
+    if (h->out.len && body_allowed(h)) {
         if (h->chunked) {
             char size[32];
             int n = snprintf(size, sizeof size, "%zx\r\n", h->out.len);
@@ -471,23 +519,26 @@ static void allow_header(handler_t *h)
 /* The first route matching the whole path; fills h's class, data and arguments. */
 static bool route_find(app_t *app, handler_t *h)
 {
+    regmatch_t small[8];
     for (struct route *r = app->first; r; r = r->next) {
         size_t nm = r->re.re_nsub + 1;
-        regmatch_t *m = loop_xmalloc(nm * sizeof *m);
+        regmatch_t *m = nm <= 8 ? small : loop_xmalloc(nm * sizeof *m);
         if (regexec(&r->re, h->path, nm, m, 0) == 0) {
             h->cls = r->cls;
             h->data = r->data;
             h->nargs = nm - 2;
-            h->args = loop_xmalloc((h->nargs ? h->nargs : 1) * sizeof *h->args);
+            h->args = h->nargs ? loop_xmalloc(h->nargs * sizeof *h->args) : NULL;
             for (size_t i = 0; i < h->nargs; i++) {
                 regmatch_t g = m[i + 2];
                 h->args[i] = g.rm_so < 0 ? NULL
                                          : unquote(h->path + g.rm_so, (size_t)(g.rm_eo - g.rm_so));
             }
-            free(m);
+            if (m != small)
+                free(m);
             return true;
         }
-        free(m);
+        if (m != small)
+            free(m);
     }
     return false;
 }
@@ -515,14 +566,12 @@ static void handler_run(app_t *app, handler_t *h)
 static void handler_free(handler_t *h)
 {
     free(h->method);
-    free(h->path);
-    free(h->query);
     free(h->head);
     free(h->body.p);
     for (size_t i = 0; i < h->nargs; i++)
         free(h->args[i]);
     free(h->args);
-    free(h->reason);
+    free(h->reason_owned);
     free(h->headers.p);
     free(h->out.p);
     future_unref(h->done);
@@ -717,12 +766,6 @@ static void static_send(handler_t *h, int fd, uint64_t start, uint64_t end)
     free(buf);
 }
 
-static void http_date(char *buf, size_t cap, time_t t)
-{
-    struct tm tm;
-    strftime(buf, cap, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&t, &tm));
-}
-
 /* The representation headers; false (and the answer sent) when no body is due. */
 static bool static_headers(handler_t *h, const struct stat *st, uint64_t *start, uint64_t *end)
 {
@@ -812,9 +855,6 @@ static void conn_refuse(struct conn *c, int code)
     if (!iostream_closed(c->stream)) {
         conn_send(c, msg, (size_t)n);
         c->refused = true;
-    } else if (c->spare_fd >= 0) { /* iostream closed itself (EMSGSIZE): answer anyway */
-        ssize_t sent = send(c->spare_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-        (void)sent;
     }
 }
 
@@ -825,8 +865,17 @@ static void conn_idle(void *arg)
     iostream_close(c->stream);
 }
 
-/* Path and query from the target. The absolute form a proxy is sent ("http://host:8080/p?q",
- * RFC 9112 §3.2.2) loses its scheme and authority; "http://host?q" is "/" and "q". */
+/* Copies n bytes of src to dst as a C string; returns where the next one goes. */
+static char *put_string(char *dst, const char *src, size_t n)
+{
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+    return dst + n + 1;
+}
+
+/* Method, path and query from the request line, in one allocation. The absolute form a
+ * proxy is sent ("http://host:8080/p?q", RFC 9112 §3.2.2) loses its scheme and
+ * authority; "http://host?q" is "/" and "q". */
 static void target_split(handler_t *h)
 {
     const char *t = h->req.target.p, *end = t + h->req.target.len;
@@ -837,8 +886,14 @@ static void target_split(handler_t *h)
         for (t += scheme; t < end && *t != '/' && *t != '?';)
             t++;
     const char *q = memchr(t, '?', (size_t)(end - t)), *pend = q ? q : end;
-    h->path = scheme && pend == t ? loop_xstrndup("/", 1) : loop_xstrndup(t, (size_t)(pend - t));
-    h->query = q ? loop_xstrndup(q + 1, (size_t)(end - q - 1)) : loop_xstrndup("", 0);
+    const char *path = scheme && pend == t ? "/" : t;
+    size_t plen = scheme && pend == t ? 1 : (size_t)(pend - t);
+    size_t qlen = q ? (size_t)(end - q - 1) : 0;
+    struct http1_str m = h->req.method;
+    h->method = loop_xmalloc(m.len + plen + qlen + 3);
+    h->path = put_string(h->method, m.p, m.len);
+    h->query = put_string(h->path, path, plen);
+    put_string(h->query, q ? q + 1 : "", qlen);
 }
 
 /* The last comma-separated item of header `name` (its last line, as Tornado joins
@@ -919,7 +974,6 @@ static int read_head(struct conn *c, handler_t *h)
         return 431;
     if (rc <= 0)
         return 400;
-    h->method = loop_xstrndup(h->req.method.p, h->req.method.len);
     target_split(h);
     snprintf(h->remote_ip, sizeof h->remote_ip, "%s", c->ip);
     h->protocol = "http";
@@ -1087,8 +1141,7 @@ static void *conn_run(void *arg)
         c->next->prev = c->prev;
     s->nconns--;
     iostream_free(c->stream);
-    if (c->spare_fd >= 0)
-        close(c->spare_fd);
+    free(c->scratch.p);
     free(c);
     server_maybe_free(s);
     return NULL;
@@ -1101,8 +1154,8 @@ static void conn_start(httpserver_t *s, int fd, const struct sockaddr_storage *p
     struct conn *c = loop_xmalloc(sizeof *c);
     memset(c, 0, sizeof *c);
     c->server = s;
-    c->stream = iostream_new(fd, NULL);
-    c->spare_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    /* An overlong head leaves the stream open, for the 431. */
+    c->stream = iostream_new(fd, &(struct iostream_options){.overlong_keeps_open = true});
     iostream_set_nodelay(c->stream, true);
     const struct in6_addr *a6 = &((const struct sockaddr_in6 *)peer)->sin6_addr;
     if (peer->ss_family == AF_INET)

@@ -119,7 +119,7 @@ struct iostream {
     ioloop_t *loop;
     int fd;
     int state; /* the events the loop watches for us; 0: no handler registered */
-    bool connecting, closed, watch_close;
+    bool connecting, closed, watch_close, overlong_keeps_open;
     size_t max_buffer, chunk, max_write;
 
     struct buf rbuf;
@@ -162,6 +162,7 @@ static iostream_t *stream_alloc(int fd, const struct iostream_options *opts)
         s->chunk = s->max_buffer / 2 ? s->max_buffer / 2 : 1;
     s->max_write = opts && opts->max_write_buffer_size ? opts->max_write_buffer_size
                                                        : IOSTREAM_MAX_BUFFER_DEFAULT;
+    s->overlong_keeps_open = opts && opts->overlong_keeps_open;
     s->writes_tail = &s->writes;
     s->rwant = IOLOOP_READ;
     s->wwant = IOLOOP_WRITE;
@@ -172,7 +173,8 @@ static iostream_t *stream_alloc(int fd, const struct iostream_options *opts)
 iostream_t *iostream_new(int fd, const struct iostream_options *opts)
 {
     int flags = fd < 0 ? -1 : fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) { /* a blocking fd would stall the loop */
+    if (flags < 0 || (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)) {
+        /* a blocking fd would stall the loop */
         errno = EBADF;
         return NULL;
     }
@@ -355,7 +357,8 @@ static void unsatisfiable(iostream_t *s)
     escape(delim, sizeof delim, s->delim);
     snprintf(msg, sizeof msg, "delimiter \"%s\" not found within %zu bytes", delim, s->read_limit);
     fail_read(s, EMSGSIZE, msg);
-    close_with(s, EMSGSIZE, IOSTREAM_CLOSED, "%s", msg);
+    if (!s->overlong_keeps_open)
+        close_with(s, EMSGSIZE, IOSTREAM_CLOSED, "%s", msg);
 }
 
 /* Settles the pending read from the buffer if it can; true if it is no longer pending. */

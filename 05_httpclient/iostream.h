@@ -62,7 +62,10 @@
  *                  future abandoned after coro_with_timeout fails quietly this way).
  *   EBUSY          "Already reading": a second read while one is pending.
  *   EMSGSIZE       read_until: the delimiter was not within max_bytes (Tornado's
- *                  UnsatisfiableReadError); the stream is closed, as in Tornado.
+ *                  UnsatisfiableReadError); the stream is closed, as in Tornado, unless
+ *                  the options say overlong_keeps_open (then it is asyncio's
+ *                  LimitOverrunError: the bytes stay buffered and an answer can be
+ *                  written, such as a server's 431).
  *   ENOBUFS        a write that would take the write buffer past its cap (the stream
  *                  stays open); or the read buffer passed max_buffer_size before a read
  *                  was satisfied (the stream is closed).
@@ -108,6 +111,7 @@ struct iostream_options {
     size_t max_buffer_size;       /* read buffer; more unread closes the stream (100 MiB) */
     size_t read_chunk_size;       /* bytes asked of each recv (64 KiB, at most half the above) */
     size_t max_write_buffer_size; /* bytes waiting for the kernel (100 MiB; SIZE_MAX: no cap) */
+    bool overlong_keeps_open;     /* a read_until past max_bytes leaves the stream open */
 };
 
 /* What a read returns: len bytes, then a NUL so that text can be printed as it is. */

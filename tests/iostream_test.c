@@ -203,6 +203,28 @@ START_TEST(read_until_max_bytes_from_buffer)
 }
 END_TEST
 
+/* overlong_keeps_open (asyncio's readuntil): the failed read leaves the stream open, the
+ * bytes buffered, and an answer can still be written (a server's 431). */
+static void *until_max_bytes_open(void *arg)
+{
+    (void)arg;
+    pair_opts(NULL, &(struct iostream_options){.overlong_keeps_open = true});
+    future_t *f = iostream_read_until(b, "\n", 5);
+    write_all(a, "far too long\n");
+    fails_with(f, EMSGSIZE);
+    ck_assert(!iostream_closed(b));
+    write_all(b, "431\n");
+    expect_text(iostream_read_until(a, "\n", 0), "431\n");
+    expect_text(iostream_read_until(b, "\n", 0), "far too long\n");
+    return NULL;
+}
+
+START_TEST(read_until_max_bytes_can_keep_open)
+{
+    run_main(until_max_bytes_open, NULL);
+}
+END_TEST
+
 /* ---- read_bytes -------------------------------------------------------------------- */
 
 static void *bytes_exact_partial(void *arg)
@@ -1148,6 +1170,7 @@ int main(void)
     tcase_add_test(tc, read_until_across_segments);
     tcase_add_test(tc, read_until_max_bytes_exceeded);
     tcase_add_test(tc, read_until_max_bytes_from_buffer);
+    tcase_add_test(tc, read_until_max_bytes_can_keep_open);
     tcase_add_test(tc, read_bytes_exact_and_partial);
     tcase_add_test(tc, read_until_close_gets_everything);
     tcase_add_test(tc, many_reads_from_one_write);
