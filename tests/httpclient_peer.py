@@ -85,6 +85,13 @@ class CloseMidBody(tornado.web.RequestHandler):
         stream.close()
 
 
+class HugeHeaders(tornado.web.RequestHandler):
+    def get(self):  # a head of about 100 KB, over the client's 64 KiB
+        for i in range(100):
+            self.set_header("X-Huge-%d" % i, "h" * 1000)
+        self.write("unreachable")
+
+
 class Count(tornado.web.RequestHandler):
     def get(self):
         conns = seen.setdefault(self.get_argument("tag"), [])
@@ -116,7 +123,8 @@ async def main():
     app = tornado.web.Application([
         (r"/hello", Hello), (r"/echo", Echo), (r"/chunked", Chunked), (r"/gzip", Gzip),
         (r"/redirect", Redirect), (r"/redirect-to", RedirectTo), (r"/auth", Auth),
-        (r"/slow", Slow), (r"/close-mid-body", CloseMidBody), (r"/count", Count),
+        (r"/slow", Slow), (r"/close-mid-body", CloseMidBody),
+        (r"/huge-headers", HugeHeaders), (r"/count", Count),
         (r"/inflight", Inflight),
     ])
     sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", family=socket.AF_INET)

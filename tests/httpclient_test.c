@@ -412,6 +412,24 @@ START_TEST(closed_mid_body_is_599)
 }
 END_TEST
 
+/* A response head over 64 KiB is refused, not buffered without end; the client goes on. */
+static void *huge_head(void *arg)
+{
+    (void)arg;
+    struct httpclient_response *r = get("/huge-headers");
+    ck_assert_int_eq(r->code, 599);
+    ck_assert_int_eq(r->error, EPROTO);
+    ck_assert_str_eq(r->error_message, "Malformed HTTP response: head larger than 65536 bytes");
+    expect_ok(get("/hello"), "Hello, world");
+    return NULL;
+}
+
+START_TEST(huge_response_head_is_refused)
+{
+    run_main(huge_head, NULL);
+}
+END_TEST
+
 static void *garbage(void *arg)
 {
     (void)arg;
@@ -864,6 +882,7 @@ int main(void)
     tcase_add_test(tc, connect_refused_is_599);
     tcase_add_test(tc, closed_mid_body_is_599);
     tcase_add_test(tc, garbage_is_a_clear_error);
+    tcase_add_test(tc, huge_response_head_is_refused);
     tcase_add_test(tc, bad_urls_and_unknown_hosts);
     tcase_add_test(tc, non_2xx_is_a_response);
     tcase_add_test(tc, keep_alive_reuses_one_connection);
