@@ -1,0 +1,59 @@
+/* tool — see tool.h. */
+#include "tool.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool in_zh;
+
+void tool_set_lang(const char *value)
+{
+    const char *source = "--lang";
+    if (!value) {
+        value = getenv("LESSON_LANG");
+        source = "LESSON_LANG";
+        if (!value || !*value)
+            return;
+    }
+    if (strcmp(value, "en") && strcmp(value, "zh"))
+        tool_usage_error("%s must be en or zh, not '%s'", source, value);
+    in_zh = value[0] == 'z';
+}
+
+const char *tool_text(const char *en, const char *zh)
+{
+    return in_zh ? zh : en;
+}
+
+void tool_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", program_invocation_short_name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help'.\n", program_invocation_short_name);
+    exit(2);
+}
+
+double tool_number(const char *flag, const char *text, double min, double max)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno || !isfinite(v) || v < min || v > max)
+        tool_usage_error("%s must be a number from %g to %g, not '%s'", flag, min, max, text);
+    return v;
+}
+
+long tool_integer(const char *flag, const char *text, long min, long max)
+{
+    double v = tool_number(flag, text, (double)min, (double)max);
+    if (v != floor(v))
+        tool_usage_error("%s must be a whole number, not '%s'", flag, text);
+    return (long)v;
+}

@@ -1,0 +1,28 @@
+/* tool — what lesson 05's command-line tools (05_hello_server, 05_fetch) share.
+ *
+ * The tools are not lesson programs: their output depends on the network and the
+ * clock, so they have no transcripts and take options of their own, which lesson_init
+ * would refuse. They keep its contract where it fits: --lang en|zh (LESSON_LANG when
+ * the flag is absent), --help, and a bad flag or value is one line on stderr and
+ * status 2.
+ */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <stdbool.h>
+
+/* Chooses the language: value is "en", "zh", or NULL for $LESSON_LANG (default en).
+ * Anything else is a usage error. */
+void tool_set_lang(const char *value);
+/* en or zh, by the chosen language. */
+const char *tool_text(const char *en, const char *zh);
+
+/* "PROG: message\nTry 'PROG --help'." on stderr, then exit(2). */
+__attribute__((noreturn, format(printf, 1, 2))) void tool_usage_error(const char *fmt, ...);
+
+/* The number in text, within [min, max], or a usage error naming flag. */
+double tool_number(const char *flag, const char *text, double min, double max);
+/* The same for a whole number. */
+long tool_integer(const char *flag, const char *text, long min, long max);
+
+#endif

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# hello_server_wrk.sh SERVER
+# build/bin/05_hello_server under load: wrk (-t1 -c50, one second) with keep-alive, then
+# with "Connection: close" (a new connection per request). Every request must be
+# answered with a 200 and no socket error; afterwards the server must still answer curl
+# and exit 0 on SIGTERM. Only that is asserted, never a speed (bench/run-http-bench
+# measures it).
+set -u
+server=$1
+tmp=$(mktemp -d)
+pid=
+cleanup() {
+    [[ -n $pid ]] && kill "$pid" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    echo "--- server stderr:"
+    cat "$tmp/err"
+    exit 1
+}
+
+"$server" --port 0 >"$tmp/out" 2>"$tmp/err" &
+pid=$!
+for _ in $(seq 100); do
+    [[ -s $tmp/out ]] && break
+    sleep 0.05
+done
+url=$(sed -n 's|^listening on \(http://.*/\)$|\1|p' "$tmp/out")
+[[ -n $url ]] || fail "the server did not say where it listens: $(<"$tmp/out")"
+
+# load [WRK-ARGS...]: one second of wrk; its report must show requests and no errors.
+load() {
+    timeout 20 wrk -t1 -c50 -d1s "$@" "$url" >"$tmp/wrk" 2>&1 || fail "wrk $*: $(<"$tmp/wrk")"
+    local n
+    n=$(awk '/requests in/ {print $1}' "$tmp/wrk")
+    ((${n:-0} > 0)) || fail "wrk $*: no requests: $(<"$tmp/wrk")"
+    grep -q "Socket errors" "$tmp/wrk" && fail "wrk $*: $(<"$tmp/wrk")"
+    grep -q "Non-2xx" "$tmp/wrk" && fail "wrk $*: $(<"$tmp/wrk")"
+    echo "wrk $*: $n requests"
+}
+load
+load -H "Connection: close"
+
+[[ $(curl -sS --max-time 5 "$url") == "Hello, world" ]] || fail "curl after the load"
+kill -TERM "$pid"
+timeout 10 tail --pid="$pid" -f /dev/null || fail "no exit 10 s after SIGTERM"
+wait "$pid"
+status=$?
+pid=
+((status == 0)) || fail "exit status $status after SIGTERM"
+echo PASS
