@@ -339,6 +339,16 @@ static void *dns_run(void *arg)
     return d;
 }
 
+/* An IP literal needs no resolver: with AI_NUMERICHOST getaddrinfo answers at once,
+ * without the network, so the loop may ask it. False for a name (or a literal of a
+ * family not allowed, which getaddrinfo on the executor then refuses with its message). */
+static bool dns_literal(struct dns *d)
+{
+    struct addrinfo hints = {.ai_family = d->family, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
+    return getaddrinfo(d->host, d->port, &hints, &d->res) == 0;
+}
+
 static void dns_done(future_t *f, void *arg)
 {
     (void)f;
@@ -389,9 +399,14 @@ static iostream_t *connect_to(httpclient_t *c, const struct httpclient_request *
     *d = (struct dns){.refs = 2, .host = loop_xstrdup(u->host),
                       .family = q->allow_ipv6 ? AF_UNSPEC : AF_INET};
     snprintf(d->port, sizeof d->port, "%u", (unsigned)u->port);
-    future_t *f = executor_submit(c->executor, "getaddrinfo", dns_run, d);
-    future_add_done_callback(f, dns_done, d); /* frees d if we stop waiting */
-    int err = await_until(f, deadline, NULL);
+    int err = 0;
+    if (!dns_literal(d)) {
+        future_t *f = executor_submit(c->executor, "getaddrinfo", dns_run, d);
+        future_add_done_callback(f, dns_done, d); /* frees d if we stop waiting */
+        err = await_until(f, deadline, NULL);
+    } else {
+        d->refs = 1; /* no job: ours alone */
+    }
     if (err) {
         dns_unref(d);
         if (err == ETIMEDOUT)
@@ -779,21 +794,35 @@ static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
 
 /* ---- the queue and its workers ------------------------------------------------------ */
 
+/* The oldest queued job, or NULL. */
+static struct job *queue_pop(httpclient_t *c)
+{
+    struct job *j = c->head;
+    if (!j)
+        return NULL;
+    c->head = j->next;
+    if (!c->head)
+        c->tail = NULL;
+    c->queued--;
+    if (j->queue_timer)
+        ioloop_remove_timeout(c->loop, j->queue_timer);
+    return j;
+}
+
+/* A worker runs job j, then the queue's. It starts in the next iteration and lets the
+ * loop turn between jobs: a fetch's future is never done when fetch returns (Tornado's
+ * never is), and a fast peer on a pooled connection cannot keep one worker from ever
+ * letting the others run. */
 static void *worker(void *arg)
 {
-    httpclient_t *c = arg;
-    while (c->head) {
-        struct job *j = c->head;
-        c->head = j->next;
-        if (!c->head)
-            c->tail = NULL;
-        c->queued--;
-        if (j->queue_timer)
-            ioloop_remove_timeout(c->loop, j->queue_timer);
+    struct job *j = arg;
+    httpclient_t *c = j->client;
+    for (; j; j = queue_pop(c)) {
         struct httpclient_response *r = run_job(c, j);
         future_set_result_owned(j->future, r, response_free);
         future_unref(j->future);
         job_free(j);
+        coro_await(coro_moment(), NULL);
     }
     c->active--;
     return NULL;
@@ -828,8 +857,14 @@ future_t *httpclient_fetch(httpclient_t *c, const struct httpclient_request *req
     j->client = c;
     j->future = future_new("httpclient.fetch");
     future_ref(j->future); /* the job's; the caller has the other */
+    future_t *f = j->future;
+    if (c->active < c->max_clients) {
+        c->active++;
+        coro_spawn_callback("httpclient.worker", worker, j);
+        return f;
+    }
     double wait = min_deadline(0, req->connect_timeout, req->request_timeout);
-    if (wait > 0 && c->active >= c->max_clients)
+    if (wait > 0)
         j->queue_timer = ioloop_call_later(c->loop, wait, "httpclient.queue_timeout",
                                            queue_timeout, j);
     if (c->tail)
@@ -838,11 +873,6 @@ future_t *httpclient_fetch(httpclient_t *c, const struct httpclient_request *req
         c->head = j;
     c->tail = j;
     c->queued++;
-    future_t *f = j->future;
-    if (c->active < c->max_clients) {
-        c->active++;
-        future_unref(coro_spawn("httpclient.worker", worker, c));
-    }
     return f;
 }
 

@@ -3,7 +3,8 @@
  *
  * The documents fetch pages with `AsyncHTTPClient().fetch(url, callback)` and later with
  * `response = yield client.fetch(url)`. Both are here. A fetch resolves the host on an
- * executor thread (getaddrinfo blocks, the loop must not), connects an iostream (in TLS
+ * executor thread (getaddrinfo blocks, the loop must not; an IP literal needs no
+ * resolver and is taken at once), connects an iostream (in TLS
  * for https, by OpenSSL), writes the request, reads the response head and body through
  * the sans-I/O http1 parser, follows redirects and inflates gzip:
  *
