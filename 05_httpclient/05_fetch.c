@@ -74,6 +74,8 @@ static void usage(void)
            "      --compressed       ask for gzip and inflate it (the default)\n"
            "      --no-compressed    ask for no gzip\n"
            "  -4, --ipv4             resolve host names to IPv4 addresses only\n"
+           "      --cacert FILE      https: trust the certificates in FILE (PEM), not the system's\n"
+           "  -k, --insecure         https: accept any certificate (validate_cert=False)\n"
            "  -P, --parallel N       at most N fetches at once (default 1: one by one)\n"
            "  -r, --repeat N         fetch each URL N times (default 1)\n"
            "      --lang en|zh       messages in English (default) or Chinese [LESSON_LANG]\n"
@@ -85,7 +87,7 @@ static void usage(void)
 enum {
     OPT_HEAD_ONLY = 256, OPT_NO_BODY, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT, OPT_NO_REDIRECT,
     OPT_MAX_REDIRECTS, OPT_NO_KEEP_ALIVE, OPT_COMPRESSED, OPT_NO_COMPRESSED, OPT_LANG,
-    /* TLS will add OPT_INSECURE and OPT_CACERT (--insecure, --cacert FILE) here. */
+    OPT_CACERT,
 };
 
 static const struct option options[] = {
@@ -107,6 +109,8 @@ static const struct option options[] = {
     {"parallel", required_argument, NULL, 'P'},
     {"repeat", required_argument, NULL, 'r'},
     {"lang", required_argument, NULL, OPT_LANG},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"insecure", no_argument, NULL, 'k'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -185,6 +189,8 @@ static void parse_option(int c, struct config *cfg, struct flags *f)
     case OPT_COMPRESSED: req->decompress_response = true; break;
     case OPT_NO_COMPRESSED: req->decompress_response = false; break;
     case '4': req->allow_ipv6 = false; break;
+    case OPT_CACERT: req->ca_certs = optarg; break;
+    case 'k': req->validate_cert = false; break;
     case 'P': cfg->parallel = (size_t)tool_integer("--parallel", optarg, 1, 10000); break;
     case 'r': cfg->repeat = (size_t)tool_integer("--repeat", optarg, 1, 1000000); break;
     case OPT_LANG: f->lang = optarg; break;
@@ -199,7 +205,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
     struct flags f = {0};
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":X:d:H:u:i4P:r:h", options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":X:d:H:u:i4kP:r:h", options, NULL)) != -1) {
         if (c == 'h') {
             usage();
             exit(0);

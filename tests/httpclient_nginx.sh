@@ -4,7 +4,8 @@
 # that tests/nginx_peer.sh starts on a free port of 127.0.0.1, from a temp prefix, and
 # stops again on exit whatever happens. Checks keep-alive reuse (nginx's $connection and
 # $connection_requests), gzip and chunked bodies, redirects and their method rules,
-# many fetches in parallel, a 4 MiB body byte for byte, errors and exit statuses.
+# many fetches in parallel, a 4 MiB body byte for byte, errors and exit statuses, and
+# the same over HTTPS (a self-signed certificate: --cacert trusts it, --insecure skips it).
 set -u
 fetch=$1
 export NGINX_BIN=$2
@@ -115,18 +116,25 @@ for bad in "" "-P 0" "--timeout x" "-H nocolon $url/" "not-a-url" "--frobnicate 
     [[ $? == 2 ]] || fail "'$bad' must be a usage error"
 done
 
-# ---- HTTPS (TLS lands later) -------------------------------------------------------
-# nginx already listens with TLS on tls_port, on the self-signed $tmp/nginx/cert.pem
-# (SAN DNS:localhost, IP:127.0.0.1). These checks turn on by themselves once 05_fetch
-# has --cacert and --insecure.
-if "$fetch" --help | grep -q -- --cacert; then
-    tls=https://localhost:$(<"$tmp/nginx/tls_port")
-    f --cacert "$tmp/nginx/cert.pem" -r 3 "$tls/connection" || fail "https"
-    c=$(awk 'NR == 1 {print $1}' "$tmp/out")
-    [[ $(out) == "$(printf "$c %s\n" 1 2 3)" ]] || fail "https reuse: $(out)"
-    f "$tls/" && fail "an unknown CA must fail"
-    f --insecure "$tls/" || fail "--insecure"
-    f --cacert "$tmp/nginx/cert.pem" "$tls/static/big.bin" || fail "https big"
-    [[ $(sha256sum <"$tmp/out") == $(sha256sum <"$www/static/big.bin") ]] || fail "https big differs"
-fi
+# ---- HTTPS -------------------------------------------------------------------------
+# nginx listens with TLS on tls_port, on the self-signed $tmp/nginx/cert.pem (SAN
+# DNS:localhost, IP:127.0.0.1).
+tls=https://localhost:$(<"$tmp/nginx/tls_port")
+f --cacert "$tmp/nginx/cert.pem" -r 3 "$tls/connection" || fail "https"
+c=$(awk 'NR == 1 {print $1}' "$tmp/out")
+[[ $(out) == "$(printf "$c %s\n" 1 2 3)" ]] || fail "https reuse: $(out)"
+f "$tls/"
+[[ $? == 1 ]] && grep -q "no response: SSL handshake failed: certificate verify failed (self-signed certificate)" \
+    "$tmp/err" || fail "an unknown CA must fail: $(cat "$tmp/err")"
+f --insecure "$tls/" || fail "--insecure"
+f -k "https://127.0.0.1:$(<"$tmp/nginx/tls_port")/" || fail "-k by address"
+f --cacert "$tmp/nginx/cert.pem" "https://127.0.0.1:$(<"$tmp/nginx/tls_port")/" ||
+    fail "the certificate names 127.0.0.1 too"
+f --cacert "$tmp/nginx/cert.pem" "$tls/static/big.bin" || fail "https big"
+[[ $(sha256sum <"$tmp/out") == $(sha256sum <"$www/static/big.bin") ]] || fail "https big differs"
+f --cacert "$tmp/nginx/cert.pem" "$tls/static/text.txt" || fail "https gzip"
+cmp -s "$tmp/out" "$www/static/text.txt" && grep -q " gzip " "$tmp/err" || fail "https gzip body"
+f --cacert "$tmp/nginx/cert.pem" "$url/to-https" || fail "http -> https redirect"
+[[ $(out) == "Hello, world" ]] && grep -q -- "-> $tls/hello" "$tmp/err" ||
+    fail "redirect to https: $(cat "$tmp/err")"
 echo PASS

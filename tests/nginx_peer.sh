@@ -28,6 +28,7 @@
 #   /loop              a redirect to itself
 #   /slow              "slow" after 1 s (echo_sleep)
 #   /hello             "Hello, world": the benchmark's page
+#   /to-https          (plain port only) a redirect to https://localhost:TLS_PORT/hello
 set -eu
 unset NGINX # see above
 
@@ -101,6 +102,7 @@ http {
     gzip_types text/plain application/json;
     server {
         listen 127.0.0.1:$port;
+        location = /to-https { return 302 https://localhost:$tls_port/hello; }
 $(write_locations)
     }
     server {
