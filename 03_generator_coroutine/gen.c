@@ -245,7 +245,7 @@ struct cached_stack { /* at the top of the cached stack, a page surely touched *
     size_t map_size;
 };
 static __thread struct cached_stack *tls_stacks;
-static __thread unsigned tls_nstacks;
+static __thread int tls_nstacks; /* signed: under the sanitizers the cache holds 0 */
 static pthread_key_t stacks_key;
 static pthread_once_t stacks_once = PTHREAD_ONCE_INIT;
 
