@@ -34,8 +34,8 @@ __attribute__((noreturn, format(printf, 1, 2))) static void usage_error(const ch
 static void help(const struct lesson_info *info)
 {
     printf("%s: %s\n\n", prog(), info->about);
-    printf("Usage: %s [--lang en|zh] [--speed N] [--trace FILE]%s [--help]\n\n", prog(),
-           info->threads ? " [--free-threads]" : "");
+    printf("Usage: %s [--lang en|zh] [--speed N] [--trace FILE]%s%s [--help]\n\n", prog(),
+           info->threads ? " [--free-threads]" : "", info->options ? " [options]" : "");
     printf("  --lang en|zh    print in English (default) or the documents' Chinese [LESSON_LANG]\n"
            "  --speed N       run N times faster: every sleep is divided by N; the output\n"
            "                  stays the same (default 1) [LESSON_SPEED]\n"
@@ -43,6 +43,11 @@ static void help(const struct lesson_info *info)
     if (info->threads)
         printf("  --free-threads  let the threads really run in parallel, without the GIL's\n"
                "                  hand-off: the order of the lines may change\n");
+    for (const struct lesson_option *o = info->options; o && o->name; o++) {
+        char flag[64];
+        snprintf(flag, sizeof flag, "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+        printf("  %-15s %s\n", flag, o->help);
+    }
     printf("  --help          show this help\n");
 }
 
@@ -77,13 +82,35 @@ static struct setting env(const char *name)
     return (struct setting){v && *v ? v : NULL, name};
 }
 
-void lesson_init(int argc, char **argv, const struct lesson_info *info)
+#define LESSON_MAX_OPTIONS 8
+#define OPT_OWN 1000 /* getopt's value for the program's own option i: OPT_OWN + i */
+
+/* The common flags, then the program's own. */
+static void options_make(const struct lesson_info *info, struct option *out)
 {
-    static const struct option options[] = {
+    static const struct option common[] = {
         {"lang", required_argument, NULL, 'l'},  {"speed", required_argument, NULL, 's'},
         {"trace", required_argument, NULL, 't'}, {"free-threads", no_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+        {"help", no_argument, NULL, 'h'},
     };
+    size_t n = sizeof common / sizeof common[0];
+    memcpy(out, common, sizeof common);
+    for (int i = 0; info->options && info->options[i].name; i++) {
+        if (i == LESSON_MAX_OPTIONS) {
+            fprintf(stderr, "%s: more than %d options of its own\n", prog(), LESSON_MAX_OPTIONS);
+            exit(2);
+        }
+        const struct lesson_option *o = &info->options[i];
+        out[n++] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL,
+                                   OPT_OWN + i};
+    }
+    out[n] = (struct option){NULL, 0, NULL, 0};
+}
+
+void lesson_init(int argc, char **argv, const struct lesson_info *info)
+{
+    struct option options[5 + LESSON_MAX_OPTIONS + 1];
+    options_make(info, options);
     struct setting lang = env("LESSON_LANG"), speed = env("LESSON_SPEED");
     const char *trace = env("LESSON_TRACE").value;
     bool free_threads = false;
@@ -102,7 +129,12 @@ void lesson_init(int argc, char **argv, const struct lesson_info *info)
             break;
         case 'h': help(info); exit(0);
         case ':': usage_error("%s needs a value", argv[optind - 1]);
-        default: usage_error("unknown option '%s'", argv[optind - 1]);
+        default:
+            if (c < OPT_OWN)
+                usage_error("unknown option '%s'", argv[optind - 1]);
+            if (!info->options[c - OPT_OWN].set(optarg))
+                usage_error("--%s: bad value '%s'", info->options[c - OPT_OWN].name,
+                            optarg ? optarg : "");
         }
     }
     if (optind < argc)

@@ -11,6 +11,7 @@
  *   --trace FILE   LESSON_TRACE  record events for the tracer (lessons/TRACE_FORMAT.md)
  *   --free-threads               programs with threads: drop the GIL hand-off (gil.h)
  *   --help                       what the program teaches, and these flags
+ * A program may add flags of its own (lesson_info.options: lesson 05's --service URL).
  * A bad flag or value prints a one-line reason and exits with status 2.
  */
 #ifndef LESSON_H
@@ -20,10 +21,21 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* A flag of the program's own: --name VALUE, or --name alone when arg is NULL. set gets
+ * the value (NULL for a flag without one) and returns false to refuse it (a usage
+ * error then names the flag and the value). */
+struct lesson_option {
+    const char *name; /* "service" */
+    const char *arg;  /* "URL" in the help, or NULL: the flag takes no value */
+    const char *help; /* one line for --help */
+    bool (*set)(const char *value);
+};
+
 struct lesson_info {
     const char *about; /* what the step teaches: two or three lines, '\n'-separated */
     bool threads;      /* the program starts threads: accept --free-threads */
     bool pool;         /* an event loop with a pool of free threads beside it */
+    const struct lesson_option *options; /* ended by a NULL name; NULL: none */
 };
 
 void lesson_init(int argc, char **argv, const struct lesson_info *info);
