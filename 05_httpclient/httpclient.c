@@ -1,8 +1,9 @@
 /* httpclient — AsyncHTTPClient on the loop; see httpclient.h for the contract.
  *
- * Shape: a fetch becomes a job in a FIFO queue. Up to max_clients worker coroutines
- * take jobs from its head, one at a time, and run each to its response: redirects are a
- * loop inside the job, every hop being one exchange on a pooled or fresh connection. */
+ * Shape: a fetch becomes a job with a coroutine of its own while fewer than max_clients
+ * run, or waits in a FIFO queue; a job that ends starts the queue's oldest. A job runs
+ * to its response: redirects are a loop inside it, every hop being one exchange on a
+ * pooled or fresh connection. */
 #include "httpclient.h"
 
 #include "coro.h"
@@ -792,7 +793,7 @@ static struct httpclient_response *run_job(httpclient_t *c, struct job *j)
     return r;
 }
 
-/* ---- the queue and its workers ------------------------------------------------------ */
+/* ---- the queue and the jobs' coroutines --------------------------------------------- */
 
 /* The oldest queued job, or NULL. */
 static struct job *queue_pop(httpclient_t *c)
@@ -809,22 +810,31 @@ static struct job *queue_pop(httpclient_t *c)
     return j;
 }
 
-/* A worker runs job j, then the queue's. It starts in the next iteration and lets the
- * loop turn between jobs: a fetch's future is never done when fetch returns (Tornado's
- * never is), and a fast peer on a pooled connection cannot keep one worker from ever
- * letting the others run. */
-static void *worker(void *arg)
+static void *job_coroutine(void *arg);
+
+/* Takes a slot. The job's coroutine starts in the next iteration, so a fetch's future is
+ * never done when fetch returns (Tornado's never is), and a fast peer on a pooled
+ * connection cannot make one coroutine run job after job without the loop turning. */
+static void job_start(httpclient_t *c, struct job *j)
+{
+    c->active++;
+    coro_spawn_callback("httpclient.fetch", job_coroutine, j);
+}
+
+/* One fetch. Its end hands the slot to the oldest queued job before resolving, so the
+ * client is not touched after the caller may free it. */
+static void *job_coroutine(void *arg)
 {
     struct job *j = arg;
     httpclient_t *c = j->client;
-    for (; j; j = queue_pop(c)) {
-        struct httpclient_response *r = run_job(c, j);
-        future_set_result_owned(j->future, r, response_free);
-        future_unref(j->future);
-        job_free(j);
-        coro_await(coro_moment(), NULL);
-    }
+    struct httpclient_response *r = run_job(c, j);
     c->active--;
+    struct job *next = queue_pop(c);
+    if (next)
+        job_start(c, next);
+    future_set_result_owned(j->future, r, response_free);
+    future_unref(j->future);
+    job_free(j);
     return NULL;
 }
 
@@ -859,8 +869,7 @@ future_t *httpclient_fetch(httpclient_t *c, const struct httpclient_request *req
     future_ref(j->future); /* the job's; the caller has the other */
     future_t *f = j->future;
     if (c->active < c->max_clients) {
-        c->active++;
-        coro_spawn_callback("httpclient.worker", worker, j);
+        job_start(c, j);
         return f;
     }
     double wait = min_deadline(0, req->connect_timeout, req->request_timeout);
