@@ -27,6 +27,7 @@ fail() {
 run() {
     local want=$1
     shift
+    : >"$tmp/out" # now, not in the background: the wait below must not read the last run's
     "$server" --port 0 "$@" >"$tmp/out" 2>"$tmp/err" &
     pid=$!
     for _ in $(seq 100); do
