@@ -7,6 +7,7 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,11 +53,12 @@ static void lanes_free(void)
 }
 
 /* name the first time, then name#2, name#3...: only when tracing, so nothing is spent
- * otherwise. A server's thousand handlers are a thousand lanes. */
-static const char *lane_name(const char *name)
+ * otherwise. A server's thousand handlers are a thousand lanes. Lanes are the process's,
+ * and loops on several threads name theirs at once (05_sync_vs_async): one lock. */
+static pthread_mutex_t lanes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *lane_name_locked(const char *name)
 {
-    if (!trace_enabled)
-        return name;
     for (size_t i = 0; i < nlane_uses; i++) {
         if (strcmp(lane_uses[i].base, name) != 0)
             continue;
@@ -71,6 +73,16 @@ static const char *lane_name(const char *name)
     lane_uses = loop_xrealloc(lane_uses, (nlane_uses + 1) * sizeof *lane_uses);
     lane_uses[nlane_uses++] = (struct lane_use){.base = name, .uses = 1};
     return name;
+}
+
+static const char *lane_name(const char *name)
+{
+    if (!trace_enabled)
+        return name;
+    pthread_mutex_lock(&lanes_lock);
+    const char *lane = lane_name_locked(name);
+    pthread_mutex_unlock(&lanes_lock);
+    return lane;
 }
 
 static void *body(gen_t *g)

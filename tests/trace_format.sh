@@ -79,4 +79,8 @@ has "$t" '$3 == "req_b" && $4 == "sleep_begin"' "04 blocking: req_b blocks insid
 t=$tmp/04_executor.en.1
 has "$t" '$2 ~ /^pool-/ && $4 == "callback" && $6 == "blocking_read"' \
     "04 executor: a pool thread runs blocking_read"
+t=$tmp/05_sync_vs_async.en.1
+has "$t" '$2 == "server" && $4 == "sleep_begin"' "05 sync vs async: the blocking GET stalls the server's thread"
+has "$t" '$2 ~ /^pool-/ && $4 == "callback" && $6 == "blocking_get"' \
+    "05 sync vs async: a pool thread runs the executor's blocking GET"
 echo "traces of every program are well formed, deterministic and tell their lesson"
