@@ -174,7 +174,12 @@ static void say_line(const char *line)
 
 void lesson_say(const char *en, const char *zh)
 {
-    say_line(in_zh ? zh : en);
+    say_line(lesson_text(en, zh));
+}
+
+const char *lesson_text(const char *en, const char *zh)
+{
+    return in_zh ? zh : en;
 }
 
 static void out_of_memory(void)

@@ -49,6 +49,10 @@ void lesson_say(const char *en, const char *zh);
      lesson_sayf_impl(en_fmt, zh_fmt, __VA_ARGS__))
 void lesson_sayf_impl(const char *en_fmt, const char *zh_fmt, ...);
 
+/* en or zh, by the chosen language: for text a program sends rather than prints (a
+ * lesson 05 handler's response). */
+const char *lesson_text(const char *en, const char *zh);
+
 /* malloc for lesson programs: out of memory, it says so and ends the program (status 1),
  * as Python's MemoryError would. */
 void *lesson_alloc(size_t size);
