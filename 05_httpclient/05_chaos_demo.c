@@ -200,10 +200,7 @@ int main(int argc, char **argv)
     d.client = httpclient_new(&(struct httpclient_options){.max_clients = FETCHES});
     future_unref(ioloop_run_sync(loop, start, &d, 0));
     httpclient_free(d.client);
-    httpserver_close(d.origin);
-    while (httpserver_connections(d.origin) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(d.origin);
+    httpserver_shutdown(d.origin);
     app_free(app);
     ioloop_free(loop);
     return lesson_exit();

@@ -15,11 +15,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct config {
@@ -164,21 +162,8 @@ static void on_signal(int fd, int events, void *arg)
 {
     (void)events;
     (void)arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == sizeof si)
+    if (tool_signal_read(fd))
         ioloop_stop(ioloop_current());
-}
-
-/* SIGINT and SIGTERM as readable events: blocked, and delivered to a signalfd. */
-static int signals_fd(void)
-{
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-        return -1;
-    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 static void print_stats(const struct chaos_stats *s)
@@ -202,7 +187,7 @@ int main(int argc, char **argv)
     if (!p)
         tool_usage_error("--upstream must be an http URL whose host resolves, not '%s'",
                          cfg.o.upstream);
-    int sfd = signals_fd();
+    int sfd = tool_signals_fd();
     if (sfd < 0 || chaos_proxy_listen(p, cfg.address, cfg.port) < 0) {
         fprintf(stderr, tool_text("%s: cannot listen on %s port %d: %m\n",
                                   "%s: 无法在 %s 端口 %d 上监听: %m\n"),

@@ -29,11 +29,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 struct config {
@@ -96,24 +94,12 @@ static void on_signal(int fd, int events, void *arg)
 {
     (void)events;
     (void)arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) == sizeof si) {
+    int sig = tool_signal_read(fd);
+    if (sig) {
         fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal((int)si.ssi_signo));
+                program_invocation_short_name, strsignal(sig));
         ioloop_stop(ioloop_current());
     }
-}
-
-/* SIGINT and SIGTERM as readable events: blocked, and delivered to a signalfd. */
-static int signals_fd(void)
-{
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-        return -1;
-    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 int main(int argc, char **argv)
@@ -140,7 +126,7 @@ int main(int argc, char **argv)
                 program_invocation_short_name);
         return 1;
     }
-    int sfd = signals_fd();
+    int sfd = tool_signals_fd();
     ioloop_t *loop = ioloop_current();
     if (sfd < 0 || httpserver_start(srv) < 0) {
         fprintf(stderr, tool_text("%s: cannot start: %m\n", "%s: 无法启动: %m\n"),
@@ -150,11 +136,7 @@ int main(int argc, char **argv)
     ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
     ioloop_start(loop);
 
-    /* Close the connections and let their coroutines end before freeing the loop. */
-    httpserver_close(srv);
-    while (httpserver_connections(srv) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(srv);
+    httpserver_shutdown(srv);
     ioloop_remove_handler(loop, sfd);
     close(sfd);
     app_free(app);

@@ -38,7 +38,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #ifndef IPDATA_DEFAULT
@@ -281,25 +280,13 @@ static void on_signal(int fd, int events, void *arg)
 {
     (void)events;
     (void)arg;
-    struct signalfd_siginfo si;
-    if (read(fd, &si, sizeof si) != sizeof si)
+    int sig = tool_signal_read(fd);
+    if (!sig)
         return;
-    if (si.ssi_signo == SIGINT)
+    if (sig == SIGINT)
         fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal((int)si.ssi_signo));
+                program_invocation_short_name, strsignal(sig));
     ioloop_stop(ioloop_current());
-}
-
-/* SIGINT and SIGTERM as readable events: blocked, and delivered to a signalfd. */
-static int signals_fd(void)
-{
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-        return -1;
-    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 int main(int argc, char **argv)
@@ -309,7 +296,7 @@ int main(int argc, char **argv)
     app_t *app = app_new();
     app_add(app, "/iplookup/iplookup\\.php", &lookup_handler, &svc);
     httpserver_t *srv = httpserver_new(app, NULL);
-    int sfd = signals_fd();
+    int sfd = tool_signals_fd();
     if (sfd < 0 || httpserver_bind(srv, cfg.address, cfg.port, false) < 0 ||
         httpserver_start(srv) < 0) {
         fprintf(stderr, tool_text("%s: cannot listen on %s port %d: %m\n",
@@ -325,10 +312,7 @@ int main(int argc, char **argv)
     ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
     ioloop_start(loop);
 
-    httpserver_close(srv);
-    while (httpserver_connections(srv) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(srv);
+    httpserver_shutdown(srv);
     ioloop_remove_handler(loop, sfd);
     close(sfd);
     app_free(app);

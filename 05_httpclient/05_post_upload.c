@@ -200,10 +200,7 @@ int main(int argc, char **argv)
 
     /* The client goes first: it closes its idle connections. */
     httpclient_free(client);
-    httpserver_close(srv);
-    while (httpserver_connections(srv) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(srv);
+    httpserver_shutdown(srv);
     app_free(app);
     ioloop_free(loop);
     return lesson_exit();

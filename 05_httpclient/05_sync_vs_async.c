@@ -263,11 +263,7 @@ static void *server_thread_main(void *arg)
         abort();
     sem_post(&t->ready);
     ioloop_start(t->loop);
-    /* Close the connections and let their coroutines end before freeing the loop. */
-    httpserver_close(t->srv);
-    while (httpserver_connections(t->srv) > 0)
-        ioloop_run_once(t->loop);
-    httpserver_free(t->srv);
+    httpserver_shutdown(t->srv);
     if (t->close)
         t->close();
     ioloop_free(t->loop);

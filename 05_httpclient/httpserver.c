@@ -1327,6 +1327,14 @@ void httpserver_free(httpserver_t *s)
     server_maybe_free(s);
 }
 
+void httpserver_shutdown(httpserver_t *s)
+{
+    httpserver_close(s);
+    while (httpserver_connections(s) > 0)
+        ioloop_run_once(ioloop_current());
+    httpserver_free(s);
+}
+
 /* ---- processes --------------------------------------------------------------------- */
 
 #define MAX_RESTARTS 100 /* Tornado's fork_processes */

@@ -159,6 +159,10 @@ int httpserver_port(const httpserver_t *s);
 void httpserver_close(httpserver_t *s);
 /* Closes, and frees the server once its last connection's coroutine has ended. */
 void httpserver_free(httpserver_t *s);
+/* A program's last words to its server, after ioloop_start returned and before
+ * ioloop_free: closes it, runs the current loop until every connection's coroutine has
+ * ended, and frees it. Not from inside a coroutine (it would run the loop within). */
+void httpserver_shutdown(httpserver_t *s);
 /* Connections open now. */
 size_t httpserver_connections(const httpserver_t *s);
 

@@ -222,10 +222,7 @@ void ipservice_browse(const struct handler_class *index)
     /* The client goes first: it closes its idle connections. */
     httpclient_free(client);
     client = NULL;
-    httpserver_close(srv);
-    while (httpserver_connections(srv) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(srv);
+    httpserver_shutdown(srv);
     app_free(app);
     ioloop_free(loop);
 }

@@ -3,12 +3,32 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 static bool in_zh;
+
+int tool_signals_fd(void)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+        return -1;
+    return signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int tool_signal_read(int fd)
+{
+    struct signalfd_siginfo si;
+    return read(fd, &si, sizeof si) == sizeof si ? (int)si.ssi_signo : 0;
+}
 
 void tool_set_lang(const char *value)
 {

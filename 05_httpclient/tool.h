@@ -20,6 +20,12 @@ const char *tool_text(const char *en, const char *zh);
 /* "PROG: message\nTry 'PROG --help'." on stderr, then exit(2). */
 __attribute__((noreturn, format(printf, 1, 2))) void tool_usage_error(const char *fmt, ...);
 
+/* SIGINT and SIGTERM as readable events for a loop: blocked, and delivered to a new
+ * signalfd (a signal handler may not touch the loop). The fd, or -1 with errno. */
+int tool_signals_fd(void);
+/* The signal waiting on a tool_signals_fd, or 0 if none. */
+int tool_signal_read(int fd);
+
 /* The number in text, within [min, max], or a usage error naming flag. */
 double tool_number(const char *flag, const char *text, double min, double max);
 /* The same for a whole number. */

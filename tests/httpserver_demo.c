@@ -189,11 +189,7 @@ int main(int argc, char **argv)
     ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
     ioloop_start(loop);
 
-    /* Close the connections and let their coroutines end before freeing the loop. */
-    httpserver_close(srv);
-    while (httpserver_connections(srv) > 0)
-        ioloop_run_once(loop);
-    httpserver_free(srv);
+    httpserver_shutdown(srv);
     ioloop_remove_handler(loop, sfd);
     close(sfd);
     app_free(app);
