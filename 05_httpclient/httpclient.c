@@ -402,6 +402,16 @@ static iostream_t *connect_to(httpclient_t *c, const struct httpclient_request *
     snprintf(d->port, sizeof d->port, "%u", (unsigned)u->port);
     int err = 0;
     if (!dns_literal(d)) {
+        if (!c->executor) {
+            c->executor = executor_new(2);
+            c->own_executor = c->executor != NULL;
+        }
+        if (!c->executor) {
+            fail(r, errno, "Name resolution failed for %s: no resolver thread: %s", u->host,
+                 strerror(errno));
+            dns_unref(d);
+            return NULL;
+        }
         future_t *f = executor_submit(c->executor, "getaddrinfo", dns_run, d);
         future_add_done_callback(f, dns_done, d); /* frees d if we stop waiting */
         err = await_until(f, deadline, NULL);
@@ -907,6 +917,48 @@ void httpclient_fetch_cb(httpclient_t *c, const struct httpclient_request *req, 
     future_unref(f);
 }
 
+/* ---- a bare connection ------------------------------------------------------------- */
+
+struct connect_job {
+    httpclient_t *client;
+    struct httpclient_request req;
+    char *url;
+};
+
+/* httpclient_connect's coroutine: connect_to, with a 599's error as the coroutine's. */
+static void *connect_run(void *arg)
+{
+    struct connect_job *j = arg;
+    struct url u;
+    struct httpclient_response r = {0};
+    iostream_t *s = NULL;
+    int rc = url_parse(&u, j->url);
+    if (rc != URL_OK) {
+        fail(&r, EINVAL, "Invalid URL %s: %s", j->url, url_strerror(rc));
+    } else {
+        double start = ioloop_time(ioloop_current());
+        s = connect_to(j->client, &j->req, &u, min_deadline(start, j->req.connect_timeout, 0), &r);
+        url_free(&u);
+    }
+    free(j->url);
+    free(j);
+    if (s)
+        return s;
+    char msg[512];
+    int err = r.error;
+    snprintf(msg, sizeof msg, "%s", r.error_message);
+    response_clear(&r);
+    return coro_fail(err, "%s", msg);
+}
+
+future_t *httpclient_connect(httpclient_t *c, const struct httpclient_request *req)
+{
+    struct connect_job *j = loop_xmalloc(sizeof *j);
+    *j = (struct connect_job){.client = c, .req = *req, .url = loop_xstrdup(req->url)};
+    j->req.url = j->url;
+    return coro_spawn("TCPClient.connect", connect_run, j);
+}
+
 /* ---- the client ----------------------------------------------------------------------- */
 
 httpclient_t *httpclient_new(const struct httpclient_options *opts)
@@ -920,15 +972,7 @@ httpclient_t *httpclient_new(const struct httpclient_options *opts)
         .no_keep_alive = o.no_keep_alive,
         .executor = o.executor,
     };
-    if (!c->executor) {
-        c->executor = executor_new(2);
-        if (!c->executor) {
-            free(c);
-            return NULL;
-        }
-        c->own_executor = true;
-    }
-    return c;
+    return c; /* its own executor waits for the first name to resolve */
 }
 
 void httpclient_free(httpclient_t *c)

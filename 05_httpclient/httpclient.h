@@ -81,7 +81,8 @@ struct httpclient_options {
     size_t max_idle_per_host; /* idle keep-alive connections kept per scheme://host:port
                                  (and TLS fields) (4) */
     bool no_keep_alive;       /* Tornado's way: "Connection: close", a new connection each */
-    executor_t *executor;     /* for getaddrinfo; NULL: the client makes one of 2 threads */
+    executor_t *executor;     /* for getaddrinfo; NULL: the client makes one of 2 threads
+                                 when it first needs it */
 };
 
 struct httpclient_header {
@@ -138,7 +139,8 @@ struct httpclient_response {
     double request_time; /* seconds spent on the final hop (Tornado's) */
 };
 
-/* A client on the current loop. NULL with errno set if its executor cannot start. */
+/* A client on the current loop. Its executor (opts->executor NULL) starts with the first
+ * name to resolve: a client that only meets IP literals runs no thread. */
 httpclient_t *httpclient_new(const struct httpclient_options *opts);
 /* Closes idle connections, stops its own executor, frees. No fetch may be pending. */
 void httpclient_free(httpclient_t *c);
@@ -149,6 +151,14 @@ void httpclient_request_init(struct httpclient_request *req, const char *url);
 /* Starts (or queues) the request; the future (the caller's reference) resolves with a
  * struct httpclient_response it owns, and never fails. */
 future_t *httpclient_fetch(httpclient_t *c, const struct httpclient_request *req);
+
+/* Tornado's TCPClient.connect, as a fetch connects: resolves req->url's host (on the
+ * executor; an IP literal at once), connects, and for https does the TLS handshake with
+ * req's certificate fields, all within req->connect_timeout. Only url, connect_timeout,
+ * allow_ipv6 and the TLS fields are used. The future (the caller's reference; await it
+ * to the end, the stream would be lost otherwise) resolves with a new iostream_t (the
+ * caller's: iostream_free), or fails with a 599's errno and message (see the top). */
+future_t *httpclient_connect(httpclient_t *c, const struct httpclient_request *req);
 
 /* The documents' callback style: cb(resp, arg) runs on the loop when the response is
  * there; resp is valid during the call only. */

@@ -83,6 +83,15 @@ int app_add(app_t *app, const char *pattern, const struct handler_class *cls, vo
     return route_add(app, pattern, cls, data) ? 0 : -1;
 }
 
+int app_add_owned(app_t *app, const char *pattern, const struct handler_class *cls, void *data)
+{
+    struct route *r = route_add(app, pattern, cls, data);
+    if (!r)
+        return -1;
+    r->owned = data;
+    return 0;
+}
+
 void app_free(app_t *app)
 {
     if (!app)
@@ -182,6 +191,7 @@ const char *handler_query(const handler_t *h) { return h->query; }
 const char *handler_remote_ip(const handler_t *h) { return h->remote_ip; }
 const char *handler_protocol(const handler_t *h) { return h->protocol; }
 const struct http1_fields *handler_headers(const handler_t *h) { return &h->req.headers; }
+const struct http1_request *handler_request(const handler_t *h) { return &h->req; }
 size_t handler_nargs(const handler_t *h) { return h->nargs; }
 const char *handler_arg(const handler_t *h, size_t i) { return i < h->nargs ? h->args[i] : NULL; }
 void *handler_data(const handler_t *h) { return h->data; }
@@ -447,6 +457,14 @@ int handler_finish(handler_t *h)
     h->finished = true;
     future_set_result(h->done, NULL);
     return 0;
+}
+
+iostream_t *handler_detach(handler_t *h)
+{
+    h->keep_alive = false;
+    h->finished = true;
+    future_set_result(h->done, NULL);
+    return h->conn->stream;
 }
 
 /* Tornado's default write_error: a tiny page naming the code. */

@@ -96,6 +96,7 @@
 
 #include "future.h"
 #include "http1.h"
+#include "iostream.h"
 
 typedef struct app app_t;
 typedef struct httpserver httpserver_t;
@@ -123,6 +124,8 @@ int app_add(app_t *app, const char *pattern, const struct handler_class *cls, vo
  * app_add_static(app, "/static/(.*)", "www"). Returns 0, or -1 with errno (EINVAL for
  * the pattern, ENOENT or ENOTDIR for root). */
 int app_add_static(app_t *app, const char *pattern, const char *root);
+/* app_add, with data malloc'd by the caller and freed (free()) with the app. */
+int app_add_owned(app_t *app, const char *pattern, const struct handler_class *cls, void *data);
 void app_free(app_t *app);
 
 /* ---- the server ---- */
@@ -175,6 +178,8 @@ const char *handler_remote_ip(const handler_t *h); /* see xheaders */
 const char *handler_protocol(const handler_t *h);  /* "http", or "https" (xheaders) */
 /* The request's fields, for http1_header_get() and friends. */
 const struct http1_fields *handler_headers(const handler_t *h);
+/* The whole parsed request head (method, target, version, fields). */
+const struct http1_request *handler_request(const handler_t *h);
 /* The first header `name` as a span, or {NULL, 0}. */
 struct http1_str handler_header(const handler_t *h, const char *name);
 const char *handler_body(const handler_t *h, size_t *len); /* NUL-terminated as well */
@@ -211,6 +216,14 @@ void handler_send_error(handler_t *h, int code);
 /* 302 (or 301 when permanent) to url, finished. */
 void handler_redirect(handler_t *h, const char *url, bool permanent);
 bool handler_finished(const handler_t *h);
+
+/* Tornado's RequestHandler.detach: the method function takes the connection's stream
+ * for a protocol of its own (a WebSocket, after its 101). The server sends no response
+ * and reads no further request; the stream is the method's until it returns, and the
+ * server closes it then (or at once on httpserver_close, as every connection's, which
+ * makes the method's pending reads fail). Bytes the client sent after the request head
+ * are in the stream's buffer. So a detached method runs for the connection's life. */
+iostream_t *handler_detach(handler_t *h);
 
 /* The standard reason phrase of code, or "Unknown". */
 const char *http_reason(int code);

@@ -556,15 +556,24 @@ static void handle_write(iostream_t *s)
 
 future_t *iostream_write(iostream_t *s, const void *data, size_t len)
 {
+    return iostream_writev(s, &(struct iovec){.iov_base = (void *)data, .iov_len = len}, 1);
+}
+
+future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt)
+{
     static const char name[] = "IOStream.write";
     if (s->closed) {
         future_t *f = future_new(name);
         fail_closed(s, f, IOSTREAM_CLOSED);
         return f;
     }
+    size_t len = 0;
+    for (int i = 0; i < iovcnt && len <= s->max_write; i++)
+        len = iov[i].iov_len > s->max_write - len ? SIZE_MAX : len + iov[i].iov_len;
     if (len > s->max_write || buf_len(&s->wbuf) > s->max_write - len)
         return failed(name, ENOBUFS, "Reached maximum write buffer size (%zu bytes)", s->max_write);
-    buf_append(&s->wbuf, data, len);
+    for (int i = 0; i < iovcnt; i++)
+        buf_append(&s->wbuf, iov[i].iov_base, iov[i].iov_len);
     s->written += len;
     struct write_waiter *w = loop_xrealloc(NULL, sizeof *w);
     *w = (struct write_waiter){.index = s->written, .f = future_new(name)};

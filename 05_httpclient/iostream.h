@@ -96,6 +96,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "future.h"
 #include "tls.h"
@@ -154,6 +155,10 @@ future_t *iostream_read_until_close(iostream_t *s);
 /* Copies len bytes into the write buffer at once and sends what the kernel takes; the
  * future resolves once the kernel has all of them (and all that was written before). */
 future_t *iostream_write(iostream_t *s, const void *data, size_t len);
+
+/* iostream_write of the pieces one after another: one future, one send to begin with
+ * (a WebSocket frame's header and its payload without copying them together first). */
+future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt);
 
 /* Closes the socket (see the rules above); harmless if already closed. */
 void iostream_close(iostream_t *s);

@@ -204,6 +204,37 @@ static int parse_header(struct wsframe_parser *p, const uint8_t *buf, size_t len
     return WSFRAME_HEADER;
 }
 
+/* utf8_step over data[0, n), eight ASCII bytes at a time between characters (text is
+ * mostly ASCII). False, with *bad the index of the byte that proved it, if it is not
+ * UTF-8 so far. */
+static bool utf8_run(uint8_t *need, uint8_t *lo, uint8_t *hi, const uint8_t *data, size_t n,
+                     size_t *bad)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (!*need) {
+            uint64_t w;
+            while (i + 8 <= n && (memcpy(&w, data + i, 8), !(w & 0x8080808080808080ull)))
+                i += 8;
+            if (i == n)
+                break;
+        }
+        if (!utf8_step(need, lo, hi, data[i])) {
+            *bad = i;
+            return false;
+        }
+        i++;
+    }
+    return true;
+}
+
+bool wsframe_utf8_valid(const void *data, size_t len)
+{
+    uint8_t need = 0, lo = 0x80, hi = 0xBF;
+    size_t bad;
+    return utf8_run(&need, &lo, &hi, data, len, &bad) && need == 0;
+}
+
 /* Checks payload bytes as they come: UTF-8 of a text message, the close code and
  * reason. Returns 0 or an error, with *bad the index of the byte that proved it. */
 static int check_payload(struct wsframe_parser *p, const uint8_t *data, size_t n, size_t *bad)
@@ -227,12 +258,7 @@ static int check_payload(struct wsframe_parser *p, const uint8_t *data, size_t n
     }
     if (p->msg_opcode != WSFRAME_TEXT)
         return 0;
-    for (size_t i = 0; i < n; i++) {
-        *bad = i;
-        if (!utf8_step(&p->utf8_need, &p->utf8_lo, &p->utf8_hi, data[i]))
-            return WSFRAME_EUTF8;
-    }
-    return 0;
+    return utf8_run(&p->utf8_need, &p->utf8_lo, &p->utf8_hi, data, n, bad) ? 0 : WSFRAME_EUTF8;
 }
 
 /* A frame's payload is complete: what only its end can prove, and the message's end. */
@@ -289,11 +315,13 @@ int wsframe_parse(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *us
     return WSFRAME_DATA;
 }
 
+#define BUF_KEEP ((size_t)1 << 20) /* a reassembly buffer bigger than this is freed */
+
 static int append(struct wsframe_parser *p, const uint8_t *data, size_t n)
 {
-    if (p->buf_len + n > p->buf_cap) {
+    if (p->buf_len + n + 1 > p->buf_cap) { /* + 1: the NUL after a message */
         size_t cap = p->buf_cap ? p->buf_cap : 256;
-        while (cap < p->buf_len + n)
+        while (cap < p->buf_len + n + 1)
             cap *= 2;
         uint8_t *grown = realloc(p->buf, cap);
         if (!grown)
@@ -301,7 +329,8 @@ static int append(struct wsframe_parser *p, const uint8_t *data, size_t n)
         p->buf = grown;
         p->buf_cap = cap;
     }
-    memcpy(p->buf + p->buf_len, data, n);
+    if (n)
+        memcpy(p->buf + p->buf_len, data, n);
     p->buf_len += n;
     return 0;
 }
@@ -334,6 +363,11 @@ int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *use
         if (rc == WSFRAME_HEADER && ev.hdr.opcode != WSFRAME_CONT && !control) {
             p->buf_len = 0;
             p->buf_opcode = ev.hdr.opcode;
+            if (p->buf_cap > BUF_KEEP) { /* a big message's buffer is not kept for ever */
+                free(p->buf);
+                p->buf = NULL;
+                p->buf_cap = 0;
+            }
         }
         if (rc == WSFRAME_DATA && !control) {
             int err = append(p, ev.data, ev.len);
@@ -347,6 +381,10 @@ int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *use
             return WSFRAME_CONTROL;
         }
         if (ev.hdr.fin) {
+            int err = append(p, NULL, 0); /* an empty message has no buffer yet */
+            if (err)
+                return err;
+            p->buf[p->buf_len] = '\0';
             *m = (struct wsframe_message){.opcode = p->buf_opcode, .data = p->buf,
                                           .len = p->buf_len};
             return WSFRAME_MESSAGE;
@@ -356,7 +394,20 @@ int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *use
 
 void wsframe_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset)
 {
-    for (size_t i = 0; i < len; i++)
+    size_t i = 0;
+    for (; i < len && ((offset + i) & 3); i++)
+        data[i] ^= key[(offset + i) & 3];
+    /* Now at a key boundary: eight bytes at a time with the key twice over. */
+    uint32_t k4;
+    memcpy(&k4, key, 4);
+    uint64_t k8 = (uint64_t)k4 << 32 | k4;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, data + i, 8);
+        w ^= k8;
+        memcpy(data + i, &w, 8);
+    }
+    for (; i < len; i++)
         data[i] ^= key[(offset + i) & 3];
 }
 

@@ -114,7 +114,8 @@ struct wsframe_event {
     size_t len;
 };
 
-/* One event of wsframe_next. The bytes are the parser's, valid until the next call. */
+/* One event of wsframe_next. The bytes are the parser's, valid until the next call; a
+ * MESSAGE's data is followed by a NUL (not counted in len), so text prints as it is. */
 struct wsframe_message {
     uint8_t opcode;      /* TEXT or BINARY for MESSAGE; CLOSE, PING or PONG for CONTROL */
     const uint8_t *data; /* the message or control payload (a close's whole payload) */
@@ -163,6 +164,10 @@ int wsframe_parse(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *us
  * WSFRAME_MORE or an error. Do not mix it with wsframe_parse on one parser. */
 int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *used,
                  struct wsframe_message *m);
+
+/* Whether data[0, len) is UTF-8 (RFC 3629: no overlongs, surrogates or code points past
+ * U+10FFFF), as the parser checks text; for what is about to be sent as text. */
+bool wsframe_utf8_valid(const void *data, size_t len);
 
 /* XORs data with the key, as bytes `offset` onwards of a payload (RFC 6455 §5.3). */
 void wsframe_mask(uint8_t *data, size_t len, const uint8_t key[4], uint64_t offset);
