@@ -313,7 +313,8 @@ static void control(websocket_t *ws, const struct wsframe_message *m)
         ws->close_code = m->close_code;
         free(ws->close_reason);
         ws->close_reason = loop_xmalloc(m->reason_len + 1);
-        memcpy(ws->close_reason, m->reason, m->reason_len);
+        if (m->reason_len)
+            memcpy(ws->close_reason, m->reason, m->reason_len);
         ws->close_reason[m->reason_len] = '\0';
         /* The answer echoes the code (§5.5.1), an empty close for an empty one. */
         send_close(ws, m->close_code == 1005 ? 0 : m->close_code, NULL);
