@@ -171,6 +171,8 @@ struct conn {
     iostream_t *stream;
     future_t *last_write; /* the newest write; awaited before closing */
     bool refused;         /* answered 400/413 while the client may still be sending */
+    void (*on_server_close)(void *arg); /* a detached protocol's own goodbye */
+    void *on_server_close_arg;
     char ip[INET6_ADDRSTRLEN];
     struct strbuf scratch; /* where a response head is built, kept between requests */
     struct conn *prev, *next;
@@ -459,11 +461,14 @@ int handler_finish(handler_t *h)
     return 0;
 }
 
-iostream_t *handler_detach(handler_t *h)
+iostream_t *handler_detach(handler_t *h, void (*on_server_close)(void *arg), void *arg)
 {
+    h->conn->on_server_close = on_server_close;
+    h->conn->on_server_close_arg = arg;
     h->keep_alive = false;
+    if (!h->finished) /* again: only the hook changes */
+        future_set_result(h->done, NULL);
     h->finished = true;
-    future_set_result(h->done, NULL);
     return h->conn->stream;
 }
 
@@ -1326,8 +1331,12 @@ void httpserver_close(httpserver_t *s)
         close(s->fd);
         s->fd = -1;
     }
-    for (struct conn *c = s->conns; c; c = c->next)
-        iostream_close(c->stream); /* pending reads fail: each coroutine ends */
+    for (struct conn *c = s->conns; c; c = c->next) {
+        if (c->on_server_close)
+            c->on_server_close(c->on_server_close_arg); /* it closes in its own time */
+        else
+            iostream_close(c->stream); /* pending reads fail: each coroutine ends */
+    }
 }
 
 static void server_maybe_free(httpserver_t *s)

@@ -220,10 +220,13 @@ bool handler_finished(const handler_t *h);
 /* Tornado's RequestHandler.detach: the method function takes the connection's stream
  * for a protocol of its own (a WebSocket, after its 101). The server sends no response
  * and reads no further request; the stream is the method's until it returns, and the
- * server closes it then (or at once on httpserver_close, as every connection's, which
- * makes the method's pending reads fail). Bytes the client sent after the request head
- * are in the stream's buffer. So a detached method runs for the connection's life. */
-iostream_t *handler_detach(handler_t *h);
+ * server closes it then. So a detached method runs for the connection's life. Bytes the
+ * client sent after the request head are in the stream's buffer. On httpserver_close,
+ * on_server_close(arg) is called instead of closing the stream at once, so that the
+ * protocol can say goodbye (a WebSocket's close 1001); it must see to it that the method
+ * returns within a bounded time. NULL: the stream is closed at once, as any other.
+ * Called again, it only changes the hook (the method clears it before it returns). */
+iostream_t *handler_detach(handler_t *h, void (*on_server_close)(void *arg), void *arg);
 
 /* The standard reason phrase of code, or "Unknown". */
 const char *http_reason(int code);

@@ -500,6 +500,12 @@ static bool origin_allowed(struct http1_str origin, const struct http1_request *
     return r->cls->check_origin(h, origin);
 }
 
+/* The server is closing: 1001 Going Away, and close_timeout for the peer to answer. */
+static void going_away(void *arg)
+{
+    send_close(arg, 1001, "server shutting down");
+}
+
 /* Tornado's WebSocketHandler.get: the handshake, then the connection, in this coroutine. */
 static void ws_get(handler_t *h)
 {
@@ -514,15 +520,15 @@ static void ws_get(handler_t *h)
         handler_send_error(h, 500);
         return;
     }
-    iostream_t *s = handler_detach(h);
-    future_t *w = iostream_write(s, reply.head, reply.head_len);
-    if (reply.status != 101) {
-        coro_await(w, NULL); /* a refusal, then the server closes */
+    if (reply.status != 101) { /* a refusal, then the server closes */
+        iostream_t *s = handler_detach(h, NULL, NULL);
+        coro_await(iostream_write(s, reply.head, reply.head_len), NULL);
         wshs_reply_free(&reply);
         return;
     }
-    future_unref(w);
-    websocket_t *ws = ws_new(WSFRAME_SERVER, s, r->cls, &r->opt, r->data);
+    websocket_t *ws = ws_new(WSFRAME_SERVER, NULL, r->cls, &r->opt, r->data);
+    ws->stream = handler_detach(h, going_away, ws);
+    future_unref(iostream_write(ws->stream, reply.head, reply.head_len));
     ws->handler = h;
     ws->subprotocol = reply.subprotocol;
     wshs_reply_free(&reply);
@@ -530,6 +536,7 @@ static void ws_get(handler_t *h)
     if (ws->cls->open)
         ws->cls->open(ws);
     run(ws);
+    handler_detach(h, NULL, NULL); /* the hook must not outlive ws */
     ws_unref(ws);
 }
 

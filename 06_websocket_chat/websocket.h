@@ -38,7 +38,9 @@
  * - websocket_close(code, reason) sends a close frame and waits close_timeout (5 s) for
  *   the peer's; the server then closes TCP, a client waits for the server to do it
  *   (§7.1.1), and either drops the connection when the time is up. A close received is
- *   answered with the same code (an empty close with an empty one).
+ *   answered with the same code (an empty close with an empty one). httpserver_close
+ *   closes a server's connections this way, with 1001 Going Away ("server shutting
+ *   down"), so a page knows to reconnect later; httpserver_shutdown waits for them.
  *
  * Stricter than Tornado on purpose (tornado-semantics.md §7): frames are checked as
  * wsframe.h says — a protocol error is answered with a close 1002, invalid UTF-8 (found

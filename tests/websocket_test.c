@@ -618,10 +618,12 @@ static void *shutdown_main(void *arg)
     (void)arg;
     websocket_t *ws = connect_ok("/echo", NULL);
     coro_await(coro_sleep(0.01), NULL);
-    httpserver_close(server);
-    expect_closed(ws, 1006);
+    httpserver_close(server); /* 1001 Going Away, then the server closes TCP */
+    expect_closed(ws, 1001);
+    ck_assert_str_eq(websocket_close_reason(ws), "server shutting down");
     websocket_free(ws);
     wait_server_closes(1);
+    ck_assert_str_eq(trail, "open /echo, close /echo 1001");
     return NULL;
 }
 
