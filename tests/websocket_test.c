@@ -3,7 +3,8 @@
  * "main" talks to it with websocket_connect, or with a raw stream when the test needs
  * to send what no well-behaved client would (an unmasked frame, bad UTF-8, nothing at
  * all while being pinged). Each connection's server side notes its life in a trail
- * ("open /echo", "close /echo 1000"), so on_close's once-and-only-once is checked. */
+ * ("open /echo", "close /echo 1000"), so on_close's once-and-only-once is checked.
+ * The client also meets real Tornado handlers (websocket_peer.py), over ws and wss. */
 #include "http1.h"
 #include "httpserver.h"
 #include "iostream.h"
@@ -12,13 +13,18 @@
 #include "wsframe.h"
 #include "wshandshake.h"
 
+#include "tls_test.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static app_t *app;
 static httpserver_t *server;
@@ -633,6 +639,127 @@ START_TEST(server_close_ends_connections)
 }
 END_TEST
 
+/* ---- the client against Tornado --------------------------------------------------- */
+
+static struct test_certs certs;
+static pid_t peer_pid;
+static int tornado_port, tornado_tls_port;
+
+/* Starts websocket_peer.py (next to this file, or $WEBSOCKET_PEER) and reads its ports. */
+static void peer_start(void)
+{
+    char script[4096];
+    const char *env = getenv("WEBSOCKET_PEER");
+    snprintf(script, sizeof script, "%s", env ? env : __FILE__);
+    if (!env) {
+        char *slash = strrchr(script, '/');
+        char *name = slash ? slash + 1 : script;
+        snprintf(name, sizeof script - (size_t)(name - script), "websocket_peer.py");
+    }
+    int pipefd[2];
+    if (pipe(pipefd)) {
+        perror("pipe");
+        exit(EXIT_FAILURE);
+    }
+    peer_pid = fork();
+    if (peer_pid == 0) {
+        dup2(pipefd[1], STDOUT_FILENO);
+        close(pipefd[0]);
+        close(pipefd[1]);
+        execl("/usr/bin/python3", "python3", "-E", "-B", script, certs.cert, certs.key, (char *)NULL);
+        perror("exec /usr/bin/python3");
+        _exit(127);
+    }
+    close(pipefd[1]);
+    FILE *in = fdopen(pipefd[0], "r");
+    if (!in || fscanf(in, "%d %d", &tornado_port, &tornado_tls_port) != 2) {
+        fprintf(stderr, "websocket_test: the peer %s did not start (python3-tornado?)\n", script);
+        kill(peer_pid, SIGTERM);
+        exit(EXIT_FAILURE);
+    }
+    fclose(in);
+}
+
+static void peer_stop(void)
+{
+    kill(peer_pid, SIGTERM);
+    waitpid(peer_pid, NULL, 0);
+}
+
+static websocket_t *tornado_connect(const char *u, const struct websocket_connect_options *o)
+{
+    websocket_t *ws = NULL;
+    int err = await2(websocket_connect(u, o), (void **)&ws);
+    ck_assert_msg(err == 0, "connect %s: %s", u, coro_error());
+    return ws;
+}
+
+/* Text, binary and 64 KiB through Tornado's echo, and a clean close. */
+static void tornado_echo(const char *u, const struct websocket_connect_options *o)
+{
+    websocket_t *ws = tornado_connect(u, o);
+    const char *text = "\xe4\xbd\xa0\xe5\xa5\xbd, Tornado";
+    future_unref(websocket_write_message(ws, text, strlen(text), false));
+    expect_message(ws, text, strlen(text), false);
+    uint8_t bin[300];
+    for (size_t i = 0; i < sizeof bin; i++)
+        bin[i] = (uint8_t)(i * 7);
+    future_unref(websocket_write_message(ws, bin, sizeof bin, true));
+    expect_message(ws, bin, sizeof bin, true);
+    size_t len = 65536;
+    char *big = malloc(len);
+    memset(big, 'w', len);
+    future_unref(websocket_write_message(ws, big, len, false));
+    expect_message(ws, big, len, false);
+    free(big);
+    websocket_close(ws, 1000, NULL);
+    expect_closed(ws, 1000);
+    websocket_free(ws);
+}
+
+static void *tornado_main(void *arg)
+{
+    (void)arg;
+    char u[128];
+    snprintf(u, sizeof u, "ws://127.0.0.1:%d/echo", tornado_port);
+    tornado_echo(u, NULL);
+    snprintf(u, sizeof u, "ws://127.0.0.1:%d/closer", tornado_port);
+    websocket_t *ws = tornado_connect(u, NULL);
+    expect_closed(ws, 4002);
+    ck_assert_str_eq(websocket_close_reason(ws), "tornado says bye");
+    websocket_free(ws);
+    snprintf(u, sizeof u, "ws://127.0.0.1:%d/nowhere", tornado_port);
+    expect_connect_error(u, NULL, EPROTO, "HTTP 404 Not Found");
+    return NULL;
+}
+
+START_TEST(client_against_tornado)
+{
+    run_main(tornado_main, NULL);
+}
+END_TEST
+
+static void *wss_main(void *arg)
+{
+    (void)arg;
+    char u[128];
+    snprintf(u, sizeof u, "wss://localhost:%d/echo", tornado_tls_port);
+    tornado_echo(u, &(struct websocket_connect_options){.ca_certs = certs.ca});
+    snprintf(u, sizeof u, "wss://127.0.0.1:%d/echo", tornado_tls_port);
+    tornado_echo(u, &(struct websocket_connect_options){.ca_certs = certs.ca});
+    tornado_echo(u, &(struct websocket_connect_options){.insecure = true});
+    expect_connect_error(u, NULL, ECONNABORTED, "certificate verify failed");
+    snprintf(u, sizeof u, "ws://127.0.0.1:%d/echo", tornado_tls_port); /* TLS port, no TLS */
+    expect_connect_error(u, NULL, IOSTREAM_CLOSED, "Stream is closed");
+    return NULL;
+}
+
+START_TEST(client_over_tls)
+{
+    run_main(wss_main, NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("websocket");
@@ -652,6 +779,13 @@ int main(void)
     tcase_add_test(tc, handshake_choices_and_refusals);
     tcase_add_test(tc, misuse_is_refused);
     tcase_add_test(tc, server_close_ends_connections);
+    tcase_add_test(tc, client_against_tornado);
+    tcase_add_test(tc, client_over_tls);
     suite_add_tcase(s, tc);
-    return unit_run(s);
+    test_certs_make(&certs);
+    peer_start();
+    int rc = unit_run(s);
+    peer_stop();
+    test_certs_remove(&certs);
+    return rc;
 }
