@@ -589,6 +589,69 @@ START_TEST(handshake_choices_and_refusals)
 }
 END_TEST
 
+/* Writes a request head on a fresh connection and returns the status line answered;
+ * the server must then close the connection. */
+static char *raw_refusal(const char *head)
+{
+    static char line[128];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(httpserver_port(server))};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    iostream_t *s;
+    ck_assert_int_eq(await2(iostream_connect((struct sockaddr *)&a, sizeof a, NULL, &s), NULL), 0);
+    future_unref(iostream_write(s, head, strlen(head)));
+    struct iostream_bytes *b;
+    ck_assert_int_eq(await2(iostream_read_until_close(s), (void **)&b), 0);
+    snprintf(line, sizeof line, "%.*s", (int)strcspn(b->data, "\r"), b->data);
+    iostream_free(s);
+    return line;
+}
+
+#define WS_HEAD(version, key) \
+    "GET /echo HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+    "Sec-WebSocket-Version: " version "\r\nSec-WebSocket-Key: " key "\r\n\r\n"
+
+static void *refusals_main(void *arg)
+{
+    (void)arg;
+    ck_assert_str_eq(raw_refusal("GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"),
+                     "HTTP/1.1 400 Bad Request");
+    ck_assert_str_eq(raw_refusal(WS_HEAD("8", "dGhlIHNhbXBsZSBub25jZQ==")),
+                     "HTTP/1.1 426 Upgrade Required");
+    ck_assert_str_eq(raw_refusal(WS_HEAD("13", "short")), "HTTP/1.1 400 Bad Request");
+    ck_assert_str_eq(raw_refusal("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                                 "Connection: close\r\n\r\n"),
+                     "HTTP/1.1 405 Method Not Allowed");
+    ck_assert_str_eq(raw_refusal("GET /origin HTTP/1.1\r\nHost: x\r\nOrigin: http://y\r\n"
+                                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Version: 13\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+                     "HTTP/1.1 403 Forbidden");
+    /* The handshake and a first frame in one write: the frame is not lost. */
+    char both[512];
+    static const uint8_t key[4] = {9, 8, 7, 6};
+    size_t n = (size_t)snprintf(both, sizeof both, "%s", WS_HEAD("13", "dGhlIHNhbXBsZSBub25jZQ=="));
+    n += wsframe_build((uint8_t *)both + n, sizeof both - n, true, WSFRAME_TEXT, "early", 5, key);
+    n += wsframe_build_close((uint8_t *)both + n, sizeof both - n, 1000, NULL, 0, key);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(httpserver_port(server))};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    iostream_t *s;
+    ck_assert_int_eq(await2(iostream_connect((struct sockaddr *)&a, sizeof a, NULL, &s), NULL), 0);
+    future_unref(iostream_write(s, both, n));
+    struct iostream_bytes *b;
+    ck_assert_int_eq(await2(iostream_read_until(s, "\r\n\r\n", 4096), (void **)&b), 0);
+    ck_assert(strncmp(b->data, "HTTP/1.1 101 Switching Protocols\r\n", 34) == 0);
+    ck_assert_int_eq(await2(iostream_read_bytes(s, 7, false), (void **)&b), 0);
+    ck_assert(memcmp(b->data, "\x81\x05" "early", 7) == 0);
+    ck_assert_int_eq(raw_close_code(s, NULL), 1000);
+    return NULL;
+}
+
+START_TEST(bad_handshakes_are_refused_over_the_wire)
+{
+    run_main(refusals_main, NULL);
+}
+END_TEST
+
 static void *misuse_main(void *arg)
 {
     (void)arg;
@@ -777,6 +840,7 @@ int main(void)
     tcase_add_test(tc, a_peer_that_does_not_read_is_closed);
     tcase_add_test(tc, on_message_that_awaits_keeps_order);
     tcase_add_test(tc, handshake_choices_and_refusals);
+    tcase_add_test(tc, bad_handshakes_are_refused_over_the_wire);
     tcase_add_test(tc, misuse_is_refused);
     tcase_add_test(tc, server_close_ends_connections);
     tcase_add_test(tc, client_against_tornado);
