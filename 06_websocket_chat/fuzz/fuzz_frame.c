@@ -4,7 +4,10 @@
  * same error at the same byte and the same events (headers, payload bytes, messages,
  * close codes; for the frame layer, when no error comes); messages stay under
  * max_message_size, control payloads under 126 bytes, and a close code that came
- * through is one allowed on the wire. Built and run by fuzz.sh. */
+ * through is one allowed on the wire; a message is NUL-terminated and text passes
+ * wsframe_utf8_valid. Also wsframe_mask against the one-byte rule and
+ * wsframe_utf8_valid against a plain decoder. Built and run by fuzz.sh. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,10 @@ static void message_events(struct wsframe_parser *p, uint8_t *buf, size_t len, s
             abort();
         if (m.opcode == WSFRAME_CLOSE && m.len && !wsframe_close_code_valid(m.close_code))
             abort();
+        /* The whole-buffer check agrees with the incremental one, and the NUL is there. */
+        if (rc == WSFRAME_MESSAGE && (m.data[m.len] != 0 ||
+                                      (m.opcode == WSFRAME_TEXT && !wsframe_utf8_valid(m.data, m.len))))
+            abort();
         mix_int(d, m.opcode | (uint64_t)m.close_code << 8);
         mix(d, m.data, m.len);
     }
@@ -125,10 +132,51 @@ static void check(events_fn *fn, const struct setup *s, const uint8_t *in, size_
         abort();
 }
 
+/* wsframe_mask (eight bytes at a time) against the RFC's one-byte rule, from every
+ * offset, and the UTF-8 check against a byte-at-a-time decoder of RFC 3629. */
+static void check_mask_and_utf8(const uint8_t *in, size_t len)
+{
+    static const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+    uint8_t *a = malloc(len + 1), *b = malloc(len + 1);
+    for (size_t off = 0; off < 4 && off <= len; off++) {
+        memcpy(a, in, len);
+        wsframe_mask(a + off, len - off, key, off * 5);
+        for (size_t i = off; i < len; i++)
+            if (a[i] != (in[i] ^ key[(off * 5 + i - off) & 3]))
+                abort();
+    }
+    memcpy(b, in, len);
+    bool ok = true;
+    for (size_t i = 0; i < len && ok;) {
+        uint8_t c = b[i];
+        size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+        if (!n || i + n > len) {
+            ok = false;
+            break;
+        }
+        uint32_t cp = n == 1 ? c : c & (0x7F >> n);
+        for (size_t k = 1; k < n; k++) {
+            if ((b[i + k] & 0xC0) != 0x80)
+                ok = false;
+            cp = cp << 6 | (b[i + k] & 0x3F);
+        }
+        static const uint32_t least[5] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            ok = false;
+        i += n;
+    }
+    if (ok != wsframe_utf8_valid(in, len))
+        abort();
+    free(a);
+    free(b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
+    check_mask_and_utf8(data + 1, size - 1);
     uint8_t pick = data[0];
     struct setup s = {.role = pick & 1 ? WSFRAME_CLIENT : WSFRAME_SERVER,
                       .max = pick & 2 ? 200 : 0,
