@@ -408,7 +408,7 @@ static const struct wcase framing[] = {
     {"6.20.7 surrogate U+DFFF", {F(TXT, "\xed\xbf\xbf")}, "", WSFRAME_EUTF8, 0, 2},
     {"6.21.1 surrogate pair", {F(TXT, "\xed\xa0\x80\xed\xb0\x80")}, "", WSFRAME_EUTF8, 0, 2},
     {"6.22.1 noncharacter U+FFFE is valid", {F(TXT, "\xef\xbf\xbe")}, "T:\xef\xbf\xbe"},
-    {"6.22.34 noncharacter U+10FFFE is valid", {F(TXT, "\xf4\x8f\xbf\xbe")}, "T:\xf4\x8f\xbf\xbe"},
+    {"6.22.33 noncharacter U+10FFFE is valid", {F(TXT, "\xf4\x8f\xbf\xbe")}, "T:\xf4\x8f\xbf\xbe"},
     {"ours: a code point cut across fragments, a ping between",
      {F(TXT_, "\xe1\xbd"), F(PNG, "p"), F(CNT, "\xb9")}, "PING:p T:\xe1\xbd\xb9"},
     {"ours: a message ends inside a code point", {F(TXT_, "a"), F(CNT, "\xe1\xbd")}, "",
