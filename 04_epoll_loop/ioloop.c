@@ -91,7 +91,7 @@ static __thread ioloop_t *current_loop;
 
 /* ---- memory ---------------------------------------------------------------------- */
 
-__attribute__((noreturn)) static void out_of_memory(size_t size)
+__attribute__((noreturn)) void loop_out_of_memory(size_t size)
 {
     fprintf(stderr, "%s: out of memory (%zu bytes)\n", program_invocation_short_name, size);
     abort();
@@ -101,7 +101,7 @@ void *loop_xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
     if (!p)
-        out_of_memory(size);
+        loop_out_of_memory(size);
     return p;
 }
 
@@ -109,7 +109,7 @@ void *loop_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
     if (!p)
-        out_of_memory(n * size);
+        loop_out_of_memory(n * size);
     return p;
 }
 
@@ -117,7 +117,7 @@ void *loop_xrealloc(void *p, size_t size)
 {
     p = realloc(p, size ? size : 1);
     if (!p)
-        out_of_memory(size);
+        loop_out_of_memory(size);
     return p;
 }
 
@@ -125,7 +125,7 @@ char *loop_xvasprintf(const char *fmt, va_list ap)
 {
     char *s;
     if (vasprintf(&s, fmt, ap) < 0)
-        out_of_memory(strlen(fmt));
+        loop_out_of_memory(strlen(fmt));
     return s;
 }
 

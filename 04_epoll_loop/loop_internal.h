@@ -15,6 +15,8 @@
 #include "future.h"
 #include "ioloop.h"
 
+/* Says "PROG: out of memory (N bytes)" on stderr and aborts. */
+__attribute__((noreturn)) void loop_out_of_memory(size_t size);
 void *loop_xmalloc(size_t size);
 void *loop_xcalloc(size_t n, size_t size);
 void *loop_xrealloc(void *p, size_t size);

@@ -160,6 +160,14 @@ future_t *iostream_write(iostream_t *s, const void *data, size_t len);
  * (a WebSocket frame's header and its payload without copying them together first). */
 future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt);
 
+/* Holds writes in the buffer, unsent, until iostream_uncork (which sends them) or the
+ * loop's next iteration, whichever comes first: several small writes made in a row
+ * leave in one send (Linux's TCP_CORK, for the stream's own buffer). A WebSocket
+ * server corks while it answers the messages of one read. The bound keeps a coroutine
+ * that awaits a write while corked from waiting on itself. */
+void iostream_cork(iostream_t *s);
+void iostream_uncork(iostream_t *s);
+
 /* Closes the socket (see the rules above); harmless if already closed. */
 void iostream_close(iostream_t *s);
 bool iostream_closed(const iostream_t *s);

@@ -243,7 +243,8 @@ static struct websocket_message *message_copy(const struct wsframe_message *m)
     msg->binary = m->opcode == WSFRAME_BINARY;
     msg->len = m->len;
     msg->data = (char *)(msg + 1);
-    memcpy(msg->data, m->data, m->len + 1); /* and the parser's NUL */
+    memcpy(msg->data, m->data, m->len);
+    msg->data[m->len] = '\0';
     return msg;
 }
 
@@ -286,9 +287,20 @@ static void deliver(websocket_t *ws, const struct wsframe_message *m)
     if (ws->close_sent)
         return; /* we are closing: what the peer still sends is dropped */
     if (ws->cls->on_message) {
+        /* A message parsed in place sits in the read's bytes, which have room for a NUL
+         * after it (the byte after is the next frame's, or the read's own NUL): put
+         * one there for the handler, and the byte back before the parser goes on. */
+        char *data = (char *)m->data, saved = 0;
+        bool patch = m->in_place && m->len; /* (an empty one is a NUL already) */
+        if (patch) {
+            saved = data[m->len];
+            data[m->len] = '\0';
+        }
         struct websocket_message msg = {.binary = m->opcode == WSFRAME_BINARY,
-                                        .len = m->len, .data = (char *)m->data};
+                                        .len = m->len, .data = data};
         ws->cls->on_message(ws, &msg);
+        if (patch)
+            data[m->len] = saved;
     } else if (ws->role == WSFRAME_CLIENT) {
         inbox_put(ws, m);
     }
@@ -322,27 +334,35 @@ static void control(websocket_t *ws, const struct wsframe_message *m)
     }
 }
 
-/* Feeds one read to the parser; false once nothing more is to be read. */
+/* Feeds one read to the parser; false once nothing more is to be read. While more
+ * bytes follow the message just parsed, the stream is corked: the answers to one read's
+ * messages (an echo server's, a pipelining client's) leave in one send, not one each. */
 static bool feed(websocket_t *ws, uint8_t *buf, size_t len)
 {
     size_t off = 0;
+    bool more = true;
     while (!ws->close_received && !ws->failing) {
         size_t used;
         struct wsframe_message m;
         int rc = wsframe_next(&ws->parser, buf + off, len - off, &used, &m);
         off += used;
         if (rc == WSFRAME_MORE)
-            return true;
+            break;
+        if (off < len)
+            iostream_cork(ws->stream);
         if (rc < 0)
             fail(ws, wsframe_close_code(rc), wsframe_strerror(rc));
         else if (rc == WSFRAME_MESSAGE)
             deliver(ws, &m);
         else
             control(ws, &m);
-        if (iostream_closed(ws->stream))
-            return false;
+        if (iostream_closed(ws->stream)) {
+            more = false;
+            break;
+        }
     }
-    return false;
+    iostream_uncork(ws->stream);
+    return more && !ws->close_received && !ws->failing;
 }
 
 /* Reads frames until a close arrives, the connection fails, or the stream closes. */

@@ -363,13 +363,19 @@ int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *use
         if (rc == WSFRAME_HEADER && ev.hdr.opcode != WSFRAME_CONT && !control) {
             p->buf_len = 0;
             p->buf_opcode = ev.hdr.opcode;
+            /* A whole message in one frame, all in this slice: no copy. */
+            p->in_place = ev.hdr.fin && ev.hdr.length <= len - *used;
+            p->in_place_data = NULL;
             if (p->buf_cap > BUF_KEEP) { /* a big message's buffer is not kept for ever */
                 free(p->buf);
                 p->buf = NULL;
                 p->buf_cap = 0;
             }
         }
-        if (rc == WSFRAME_DATA && !control) {
+        if (rc == WSFRAME_DATA && !control && p->in_place) {
+            if (!p->in_place_data)
+                p->in_place_data = ev.data; /* the payload is one run of buf */
+        } else if (rc == WSFRAME_DATA && !control) {
             int err = append(p, ev.data, ev.len);
             if (err)
                 return err;
@@ -379,6 +385,14 @@ int wsframe_next(struct wsframe_parser *p, uint8_t *buf, size_t len, size_t *use
         if (control) {
             fill_control(p, m);
             return WSFRAME_CONTROL;
+        }
+        if (ev.hdr.fin && p->in_place) {
+            p->in_place = false;
+            *m = (struct wsframe_message){.opcode = p->buf_opcode, .in_place = true,
+                                          .data = p->in_place_data ? p->in_place_data
+                                                                   : (const uint8_t *)"",
+                                          .len = ev.hdr.length};
+            return WSFRAME_MESSAGE;
         }
         if (ev.hdr.fin) {
             int err = append(p, NULL, 0); /* an empty message has no buffer yet */

@@ -114,10 +114,13 @@ struct wsframe_event {
     size_t len;
 };
 
-/* One event of wsframe_next. The bytes are the parser's, valid until the next call; a
- * MESSAGE's data is followed by a NUL (not counted in len), so text prints as it is. */
+/* One event of wsframe_next. The bytes are the parser's, valid until the next call, and
+ * a MESSAGE's data is followed by a NUL (not counted in len) — except a message that
+ * came whole in one frame within the slice given (in_place): its data is then in the
+ * caller's buffer, unmasked there, not copied and not NUL-terminated. */
 struct wsframe_message {
     uint8_t opcode;      /* TEXT or BINARY for MESSAGE; CLOSE, PING or PONG for CONTROL */
+    bool in_place;       /* MESSAGE: data points into the caller's buffer */
     const uint8_t *data; /* the message or control payload (a close's whole payload) */
     size_t len;
     int close_code;      /* CLOSE: the code, or 1005 (none received) for an empty payload */
@@ -146,6 +149,8 @@ struct wsframe_parser {
     uint8_t cutf8_need, cutf8_lo, cutf8_hi; /* the close reason's */
     uint8_t ctl[WSFRAME_MAX_CONTROL];
     size_t ctl_len;
+    bool in_place;         /* wsframe_next: the open message is whole in the slice */
+    const uint8_t *in_place_data;
     uint8_t *buf;          /* wsframe_next's reassembly buffer */
     uint8_t buf_opcode;    /* and the opcode of the message in it */
     size_t buf_len, buf_cap;
