@@ -21,6 +21,7 @@
 #define HEAD_MAX ((size_t)64 * 1024)
 #define CONNECT_TIMEOUT_DEFAULT 20.0
 #define FULL_REASON "send buffer full: the peer does not read"
+#define SCRATCH_KEEP ((size_t)64 * 1024) /* a client's masking copy kept for the next frame */
 
 /* A message waiting for websocket_read_message, or a read waiting for a message. */
 struct inbox {
@@ -60,6 +61,8 @@ struct websocket {
     future_t *space;          /* the reader waits on it while a message is unread */
     httpclient_t *own_client;
 };
+
+static void wake_reader(websocket_t *ws);
 
 /* ---- sending ------------------------------------------------------------------------- */
 
@@ -103,7 +106,13 @@ static future_t *send_frame(websocket_t *ws, bool fin, uint8_t opcode, const voi
         wsframe_mask(ws->scratch, len, key, 0);
         iov[1].iov_base = ws->scratch;
     }
-    return iostream_writev(ws->stream, iov, len ? 2 : 1);
+    future_t *f = iostream_writev(ws->stream, iov, len ? 2 : 1);
+    if (ws->scratch_cap > SCRATCH_KEEP) { /* the stream has the bytes: a big copy goes */
+        free(ws->scratch);
+        ws->scratch = NULL;
+        ws->scratch_cap = 0;
+    }
+    return f;
 }
 
 /* A message as frames of at most frame_size bytes; the last frame's future. */
@@ -125,6 +134,7 @@ static void on_close_timer(void *arg)
     websocket_t *ws = arg;
     ws->close_timer = 0;
     iostream_close(ws->stream); /* the peer had its time: the reader's read fails */
+    wake_reader(ws);            /* (or its wait for an unread message ends) */
 }
 
 /* Sends our close frame (once) and gives the peer close_timeout to answer it. */
@@ -214,6 +224,7 @@ static void on_pong_timeout(void *arg)
     /* A dead peer reads nothing: the close is for form's sake, and TCP goes now. */
     send_close(ws, 1011, "ping timed out");
     iostream_close(ws->stream);
+    wake_reader(ws);
 }
 
 static void on_ping_timer(void *arg)
