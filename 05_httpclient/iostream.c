@@ -666,44 +666,72 @@ future_t *iostream_write(iostream_t *s, const void *data, size_t len)
     return iostream_writev(s, &(struct iovec){.iov_base = (void *)data, .iov_len = len}, 1);
 }
 
-future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt)
+/* A write's bytes into the kernel or the buffer: 0, or EPIPE (closed) or ENOBUFS (over
+ * the cap). *direct says whether the kernel was tried (direct_write). */
+static int write_in(iostream_t *s, const struct iovec *iov, int iovcnt, ssize_t *direct)
 {
-    static const char name[] = "IOStream.write";
-    if (s->closed) {
-        future_t *f = future_new(name);
-        fail_closed(s, f, IOSTREAM_CLOSED);
-        return f;
-    }
+    if (s->closed)
+        return EPIPE;
     size_t len = 0;
     for (int i = 0; i < iovcnt && len <= s->max_write; i++)
         len = iov[i].iov_len > s->max_write - len ? SIZE_MAX : len + iov[i].iov_len;
     if (len > s->max_write || buf_len(&s->wbuf) > s->max_write - len)
-        return failed(name, ENOBUFS, "Reached maximum write buffer size (%zu bytes)", s->max_write);
-    ssize_t direct = direct_write(s, iov, iovcnt);
-    size_t taken = direct > 0 ? (size_t)direct : 0;
-    if (s->closed) {
-        future_t *f = future_new(name);
-        fail_closed(s, f, IOSTREAM_CLOSED);
-        return f;
-    }
+        return ENOBUFS;
+    *direct = direct_write(s, iov, iovcnt);
+    if (s->closed)
+        return EPIPE;
+    size_t taken = *direct > 0 ? (size_t)*direct : 0;
     for (int i = 0; i < iovcnt; i++) { /* what the kernel did not take, into the buffer */
         size_t skip = taken < iov[i].iov_len ? taken : iov[i].iov_len;
         taken -= skip;
         buf_append(&s->wbuf, (const char *)iov[i].iov_base + skip, iov[i].iov_len - skip);
     }
     s->written += len;
+    return 0;
+}
+
+/* After write_in: the rest goes to the kernel as it takes it. */
+static void write_out(iostream_t *s, ssize_t direct)
+{
+    if (direct >= 0)
+        resolve_writes(s); /* the kernel just had its say: no second send now */
+    else if (established(s))
+        handle_write(s);
+    update_state(s);
+}
+
+future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt)
+{
+    static const char name[] = "IOStream.write";
+    ssize_t direct = -1;
+    int err = write_in(s, iov, iovcnt, &direct);
+    if (err == ENOBUFS)
+        return failed(name, ENOBUFS, "Reached maximum write buffer size (%zu bytes)", s->max_write);
+    if (err) {
+        future_t *f = future_new(name);
+        fail_closed(s, f, IOSTREAM_CLOSED);
+        return f;
+    }
     struct write_waiter *w = loop_xrealloc(NULL, sizeof *w);
     *w = (struct write_waiter){.index = s->written, .f = future_new(name)};
     future_ref(w->f); /* ours until the kernel has the bytes */
     *s->writes_tail = w;
     s->writes_tail = &w->next;
     future_t *f = w->f; /* w is gone once resolved */
-    if (direct >= 0)
-        resolve_writes(s); /* the kernel just had its say: no second send now */
-    else if (established(s))
-        handle_write(s);
-    update_state(s);
+    write_out(s, direct);
     return f;
+}
+
+int iostream_send(iostream_t *s, const struct iovec *iov, int iovcnt)
+{
+    ssize_t direct = -1;
+    int err = write_in(s, iov, iovcnt, &direct);
+    if (err) {
+        errno = err;
+        return -1;
+    }
+    write_out(s, direct);
+    return 0;
 }
 
 static void uncork_timer(void *arg)

@@ -160,6 +160,11 @@ future_t *iostream_write(iostream_t *s, const void *data, size_t len);
  * (a WebSocket frame's header and its payload without copying them together first). */
 future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt);
 
+/* iostream_writev without a future, for a writer that does not wait (a broadcast to a
+ * thousand connections makes no thousand futures). Returns 0, or -1 with errno EPIPE
+ * (the stream is closed) or ENOBUFS (over the cap). */
+int iostream_send(iostream_t *s, const struct iovec *iov, int iovcnt);
+
 /* Holds writes in the buffer, unsent, until iostream_uncork (which sends them) or the
  * loop's next iteration, whichever comes first: several small writes made in a row
  * leave in one send (Linux's TCP_CORK, for the stream's own buffer). A WebSocket

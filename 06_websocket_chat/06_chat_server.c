@@ -286,7 +286,7 @@ static void broadcast(const struct user *from, enum event e, const char *text)
     char *json = json_of(from, e, when, text, line);
     for (struct user *u = users; u; u = u->next) {
         const char *out = u->json ? json : line;
-        future_unref(websocket_write_message(u->ws, out, strlen(out), false));
+        websocket_send(u->ws, out, strlen(out), false); /* a failure closes only u */
     }
     free(line);
     free(json);

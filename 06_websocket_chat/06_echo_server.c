@@ -9,6 +9,7 @@
  *         def on_message(self, message):
  *             self.write_message(message, binary=isinstance(message, bytes))
  *
+ * (websocket_send is write_message without the future, which an echo never awaits.)
  * It takes messages up to 16 MiB (Tornado's default is 10 MiB) and answers pings, so
  * the conformance suite (tests/ws_conformance_test.c), the interop tests and the
  * benchmark (bench/run-ws-bench) all talk to it. It says where it listens, then serves
@@ -75,7 +76,7 @@ static struct config parse_args(int argc, char **argv)
 
 static void echo_message(websocket_t *ws, const struct websocket_message *m)
 {
-    future_unref(websocket_write_message(ws, m->data, m->len, m->binary));
+    websocket_send(ws, m->data, m->len, m->binary);
 }
 
 static const struct websocket_class echo = {.on_message = echo_message};

@@ -86,9 +86,10 @@ static void mask_key(websocket_t *ws, uint8_t key[4])
     ws->rand_used += 4;
 }
 
-/* One frame: header and payload in one write; a client's payload masked in scratch. */
-static future_t *send_frame(websocket_t *ws, bool fin, uint8_t opcode, const void *data,
-                            size_t len)
+/* One frame: header and payload in one write; a client's payload masked in scratch.
+ * The write's future, or with quiet none (NULL; -1 in *err, with errno, if it failed). */
+static future_t *send_frame_as(websocket_t *ws, bool fin, uint8_t opcode, const void *data,
+                               size_t len, bool quiet, int *err)
 {
     uint8_t head[WSFRAME_MAX_HEADER], key[4];
     bool masked = ws->role == WSFRAME_CLIENT;
@@ -106,7 +107,11 @@ static future_t *send_frame(websocket_t *ws, bool fin, uint8_t opcode, const voi
         wsframe_mask(ws->scratch, len, key, 0);
         iov[1].iov_base = ws->scratch;
     }
-    future_t *f = iostream_writev(ws->stream, iov, len ? 2 : 1);
+    future_t *f = NULL;
+    if (quiet)
+        *err = iostream_send(ws->stream, iov, len ? 2 : 1);
+    else
+        f = iostream_writev(ws->stream, iov, len ? 2 : 1);
     if (ws->scratch_cap > SCRATCH_KEEP) { /* the stream has the bytes: a big copy goes */
         free(ws->scratch);
         ws->scratch = NULL;
@@ -115,15 +120,23 @@ static future_t *send_frame(websocket_t *ws, bool fin, uint8_t opcode, const voi
     return f;
 }
 
-/* A message as frames of at most frame_size bytes; the last frame's future. */
-static future_t *send_message(websocket_t *ws, uint8_t opcode, const char *data, size_t len)
+static future_t *send_frame(websocket_t *ws, bool fin, uint8_t opcode, const void *data,
+                            size_t len)
+{
+    return send_frame_as(ws, fin, opcode, data, len, false, NULL);
+}
+
+/* A message as frames of at most frame_size bytes: the last frame's future, or with
+ * quiet NULL (and -1 in *err if a write failed). */
+static future_t *send_message(websocket_t *ws, uint8_t opcode, const char *data, size_t len,
+                              bool quiet, int *err)
 {
     size_t piece = ws->opt.frame_size ? ws->opt.frame_size : len;
     for (size_t off = 0;; off += piece) {
         size_t n = len - off < piece ? len - off : piece;
         bool fin = off + n == len;
-        future_t *f = send_frame(ws, fin, off ? WSFRAME_CONT : opcode, data + off, n);
-        if (fin)
+        future_t *f = send_frame_as(ws, fin, off ? WSFRAME_CONT : opcode, data + off, n, quiet, err);
+        if (fin || (quiet && *err))
             return f;
         future_unref(f);
     }
@@ -167,24 +180,48 @@ static void fail(websocket_t *ws, int code, const char *reason)
     ws->failing = true;
 }
 
+/* Whether a message may be written now: 0, or the errno to fail it with (and, for
+ * ENOBUFS, the connection is being closed with 1008). */
+static int writable(websocket_t *ws, const void *data, size_t len, bool binary)
+{
+    if (ws->close_sent || ws->close_received || iostream_closed(ws->stream))
+        return WEBSOCKET_CLOSED;
+    if (!binary && !wsframe_utf8_valid(data, len))
+        return EINVAL;
+    if (iostream_write_buffered(ws->stream) > ws->opt.max_write_buffer) {
+        fail(ws, 1008, FULL_REASON);
+        return ENOBUFS;
+    }
+    return 0;
+}
+
 future_t *websocket_write_message(websocket_t *ws, const void *data, size_t len, bool binary)
 {
     static const char name[] = "WebSocket.write_message";
-    if (ws->close_sent || ws->close_received || iostream_closed(ws->stream))
+    int err = writable(ws, data, len, binary);
+    if (err == WEBSOCKET_CLOSED)
         return closed_future(name);
-    if (!binary && !wsframe_utf8_valid(data, len)) {
+    if (err) {
         future_t *f = future_new(name);
-        future_set_error(f, EINVAL, "text message is not UTF-8 (send it as binary)");
+        if (err == EINVAL)
+            future_set_error(f, EINVAL, "text message is not UTF-8 (send it as binary)");
+        else
+            future_set_error(f, ENOBUFS, "WebSocket closed: %s (%zu bytes waiting)", FULL_REASON,
+                             iostream_write_buffered(ws->stream));
         return f;
     }
-    if (iostream_write_buffered(ws->stream) > ws->opt.max_write_buffer) {
-        fail(ws, 1008, FULL_REASON);
-        future_t *f = future_new(name);
-        future_set_error(f, ENOBUFS, "WebSocket closed: %s (%zu bytes waiting)", FULL_REASON,
-                         iostream_write_buffered(ws->stream));
-        return f;
+    return send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, false, NULL);
+}
+
+int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary)
+{
+    int err = writable(ws, data, len, binary);
+    if (err) {
+        errno = err;
+        return -1;
     }
-    return send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len);
+    send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, true, &err);
+    return err;
 }
 
 int websocket_ping(websocket_t *ws, const void *data, size_t len)

@@ -168,6 +168,10 @@ void websocket_free(websocket_t *ws);
 /* ---- either side ---- */
 
 future_t *websocket_write_message(websocket_t *ws, const void *data, size_t len, bool binary);
+/* websocket_write_message for a writer that will not wait: no future (a broadcast to a
+ * thousand users makes no thousand of them). Returns 0, or -1 with errno as the future
+ * would have failed (WEBSOCKET_CLOSED, EINVAL, ENOBUFS). */
+int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary);
 /* Sends a ping with up to 125 bytes of data. 0, or -1 with errno EINVAL (too long) or
  * EPIPE (closing). */
 int websocket_ping(websocket_t *ws, const void *data, size_t len);

@@ -659,6 +659,10 @@ static void *misuse_main(void *arg)
     future_t *w = websocket_write_message(ws, "\xff", 1, false);
     ck_assert_int_eq(future_error(w), EINVAL);
     future_unref(w);
+    ck_assert_int_eq(websocket_send(ws, "\xff", 1, false), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(websocket_send(ws, "sent", 4, false), 0); /* no future, same frame */
+    expect_message(ws, "sent", 4, false);
     ck_assert_int_eq(websocket_close(ws, 1005, NULL), -1);
     ck_assert_int_eq(websocket_close(ws, 999, NULL), -1);
     char reason[125];
@@ -672,6 +676,8 @@ static void *misuse_main(void *arg)
     w = websocket_write_message(ws, "x", 1, false);
     ck_assert_int_eq(future_error(w), WEBSOCKET_CLOSED);
     future_unref(w);
+    ck_assert_int_eq(websocket_send(ws, "x", 1, false), -1);
+    ck_assert_int_eq(errno, WEBSOCKET_CLOSED);
     websocket_free(ws);
     return NULL;
 }
