@@ -12,7 +12,8 @@
 - exercise 4 (--ip-service=URL, --xheaders): a stub IP service on loopback answers for
   14.130.112.24 after a delay; that user's lines carry "[北京网友]", the address is
   asked once however many connections come from it, and while it is being asked
-  another user's messages reach everyone at once.
+  another user's messages reach everyone at once; a service that is down gives
+  "[未知网友]" at once.
 Every wait is bounded; every process is stopped at the end.
 """
 import asyncio
@@ -231,7 +232,25 @@ def check_exercise4():
     print("ok exercise 4: [北京网友], one lookup per address, nobody else waits")
 
 
+async def service_down(server):
+    origin = f"http://127.0.0.1:{server.port}"
+    started = time.monotonic()
+    user = await websockets.connect(server.url, origin=origin,
+                                    extra_headers={"X-Real-IP": "14.130.112.24"})
+    assert await recv(user) == f"[未知网友]-[14.130.112.24]-[{CLOCK}]-进入聊天室"
+    assert time.monotonic() - started < 1.5  # refused at once: nothing waits 2 s
+    await user.close()
+
+
+def check_service_down():
+    server = Server("--ip-service=http://127.0.0.1:1", "--xheaders")  # nobody listens there
+    asyncio.run(service_down(server))
+    server.stop()
+    print("ok exercise 4, service down: [未知网友] at once")
+
+
 conversation("zh", "进入聊天室", "说:", "离开聊天室")
 conversation("en", "entered the room", "says: ", "left the room")
 check_formats()
 check_exercise4()
+check_service_down()
