@@ -63,8 +63,11 @@
  * it or future_unref it) resolved once the kernel has the bytes. It fails with
  * WEBSOCKET_CLOSED (EPIPE, "WebSocket is closed": Tornado's WebSocketClosedError) once
  * the connection is closing or closed, with EINVAL for text that is not UTF-8 (the peer
- * would have to fail the connection), and with ENOBUFS as above. A client masks every
- * frame with a fresh key drawn from getrandom (§5.3).
+ * would have to fail the connection), and with ENOBUFS as above; websocket_send is the
+ * same write without a future, for writers that never wait (a broadcast, an echo). A
+ * client masks every frame with a fresh key drawn from getrandom (§5.3). The answers to
+ * the messages of one read leave in one send (iostream_cork): a client that pipelines
+ * costs a server one syscall per read, not one per message.
  *
  * Lifetimes: a server's websocket_t lives from open until on_close returns; whoever
  * keeps a pointer to it (a chat room's set of users) drops it in on_close. A client's
