@@ -31,6 +31,11 @@
 /* A buffer this big is freed when it empties instead of kept for the next bytes, so
  * one large transfer does not pin its memory for the stream's life. */
 #define BUF_KEEP ((size_t)256 * 1024)
+#define CORK_FLUSH ((size_t)16 * 1024)
+/* The write buffer is only for what the kernel could not take at once: emptied, it is
+ * freed above this, so that ten thousand idle connections after a burst do not each
+ * keep the burst's buffer. */
+#define WBUF_KEEP ((size_t)16 * 1024)
 
 /* ---- memory: running out aborts, as everywhere on the loop (ioloop.h) ---------------- */
 
@@ -95,12 +100,13 @@ static void buf_append(struct buf *b, const void *p, size_t n)
     b->end += n;
 }
 
-static void buf_consume(struct buf *b, size_t n)
+/* Drops n bytes from the front; an emptied buffer bigger than keep is freed. */
+static void buf_consume(struct buf *b, size_t n, size_t keep)
 {
     b->start += n;
     if (b->start < b->end)
         return;
-    if (b->cap > BUF_KEEP)
+    if (b->cap > keep)
         buf_release(b);
     b->start = b->end = 0;
 }
@@ -123,7 +129,7 @@ struct iostream {
     bool connecting, closed, watch_close, overlong_keeps_open;
     size_t max_buffer, chunk, max_write;
     bool corked;                  /* writes wait in the buffer: iostream_cork */
-    ioloop_timeout_t cork_timer;  /* uncorks at the next iteration at the latest */
+    iostream_t *cork_prev, *cork_next; /* the loop's corked streams (struct corked) */
 
     struct buf rbuf;
     future_t *read_future; /* the pending read, with our own reference */
@@ -370,7 +376,7 @@ static void finish_read(iostream_t *s, size_t n)
     if (n)
         memcpy(b->data, buf_head(&s->rbuf), n);
     b->data[n] = '\0';
-    buf_consume(&s->rbuf, n);
+    buf_consume(&s->rbuf, n, BUF_KEEP);
     future_t *f = take_read(s);
     future_set_result_owned(f, b, bytes_free);
     future_unref(f);
@@ -633,7 +639,7 @@ static void handle_write(iostream_t *s)
             return;
         if (n == 0)
             break;
-        buf_consume(&s->wbuf, (size_t)n);
+        buf_consume(&s->wbuf, (size_t)n, WBUF_KEEP);
         s->sent += (uint64_t)n;
     }
     resolve_writes(s);
@@ -690,10 +696,14 @@ static int write_in(iostream_t *s, const struct iovec *iov, int iovcnt, ssize_t 
     return 0;
 }
 
-/* After write_in: the rest goes to the kernel as it takes it. */
+/* After write_in: the rest goes to the kernel as it takes it. A corked stream sends
+ * once it holds CORK_FLUSH bytes (a few segments' worth): corking saves syscalls,
+ * it must not hold a broadcast's lines in memory for long. */
 static void write_out(iostream_t *s, ssize_t direct)
 {
-    if (direct >= 0)
+    if (s->corked && buf_len(&s->wbuf) >= CORK_FLUSH)
+        iostream_uncork(s);
+    else if (direct >= 0)
         resolve_writes(s); /* the kernel just had its say: no second send now */
     else if (established(s))
         handle_write(s);
@@ -734,11 +744,21 @@ int iostream_send(iostream_t *s, const struct iovec *iov, int iovcnt)
     return 0;
 }
 
-static void uncork_timer(void *arg)
+/* The corked streams of this thread's loop, and the one timer that uncorks them all at
+ * the loop's next iteration: a broadcast corks a thousand streams, and one timer, not a
+ * thousand, sends them their lines together. */
+static __thread struct corked {
+    iostream_t *first;
+    ioloop_t *loop;
+    ioloop_timeout_t timer;
+} corked;
+
+static void uncork_all(void *arg)
 {
-    iostream_t *s = arg;
-    s->cork_timer = 0;
-    iostream_uncork(s);
+    (void)arg;
+    corked.timer = 0;
+    while (corked.first)
+        iostream_uncork(corked.first);
 }
 
 void iostream_cork(iostream_t *s)
@@ -746,7 +766,15 @@ void iostream_cork(iostream_t *s)
     if (s->corked || s->closed)
         return;
     s->corked = true;
-    s->cork_timer = ioloop_call_later(s->loop, 0, "IOStream cork", uncork_timer, s);
+    if (!corked.first || corked.loop != s->loop || !corked.timer) {
+        corked.loop = s->loop;
+        corked.timer = ioloop_call_later(s->loop, 0, "IOStream uncork", uncork_all, NULL);
+    }
+    s->cork_prev = NULL;
+    s->cork_next = corked.first;
+    if (corked.first)
+        corked.first->cork_prev = s;
+    corked.first = s;
 }
 
 void iostream_uncork(iostream_t *s)
@@ -754,9 +782,10 @@ void iostream_uncork(iostream_t *s)
     if (!s->corked)
         return;
     s->corked = false;
-    if (s->cork_timer)
-        ioloop_remove_timeout(s->loop, s->cork_timer);
-    s->cork_timer = 0;
+    *(s->cork_prev ? &s->cork_prev->cork_next : &corked.first) = s->cork_next;
+    if (s->cork_next)
+        s->cork_next->cork_prev = s->cork_prev;
+    s->cork_prev = s->cork_next = NULL;
     if (s->closed)
         return;
     if (established(s))
@@ -1185,7 +1214,7 @@ void iostream_free(iostream_t *s)
 {
     if (!s)
         return;
-    iostream_uncork(s); /* its timer must not outlive s */
+    iostream_uncork(s); /* off the corked list, what it held sent if it can be */
     iostream_close(s);
     future_unref(s->closed_future);
     buf_release(&s->rbuf);

@@ -165,11 +165,13 @@ future_t *iostream_writev(iostream_t *s, const struct iovec *iov, int iovcnt);
  * (the stream is closed) or ENOBUFS (over the cap). */
 int iostream_send(iostream_t *s, const struct iovec *iov, int iovcnt);
 
-/* Holds writes in the buffer, unsent, until iostream_uncork (which sends them) or the
- * loop's next iteration, whichever comes first: several small writes made in a row
- * leave in one send (Linux's TCP_CORK, for the stream's own buffer). A WebSocket
- * server corks while it answers the messages of one read. The bound keeps a coroutine
- * that awaits a write while corked from waiting on itself. */
+/* Holds writes in the buffer, unsent, until iostream_uncork (which sends them), the
+ * loop's next iteration, or 16 KiB held, whichever comes first: several small writes
+ * made in a row leave in one send (Linux's TCP_CORK, for the stream's own buffer). A
+ * WebSocket server corks while it answers the messages of one read, and a broadcast
+ * corks every listener, so that the lines of one iteration leave together. The bounds
+ * keep memory small and a coroutine that awaits a write while corked from waiting on
+ * itself. */
 void iostream_cork(iostream_t *s);
 void iostream_uncork(iostream_t *s);
 

@@ -22,6 +22,7 @@
 #define CONNECT_TIMEOUT_DEFAULT 20.0
 #define FULL_REASON "send buffer full: the peer does not read"
 #define SCRATCH_KEEP ((size_t)64 * 1024) /* a client's masking copy kept for the next frame */
+#define CORK_SEND_MAX ((size_t)4096)     /* websocket_send holds smaller messages a moment */
 
 /* A message waiting for websocket_read_message, or a read waiting for a message. */
 struct inbox {
@@ -220,6 +221,8 @@ int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary)
         errno = err;
         return -1;
     }
+    if (len < CORK_SEND_MAX) /* lines to many listeners leave with their neighbours */
+        iostream_cork(ws->stream);
     send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, true, &err);
     return err;
 }

@@ -172,7 +172,10 @@ void websocket_free(websocket_t *ws);
 
 future_t *websocket_write_message(websocket_t *ws, const void *data, size_t len, bool binary);
 /* websocket_write_message for a writer that will not wait: no future (a broadcast to a
- * thousand users makes no thousand of them). Returns 0, or -1 with errno as the future
+ * thousand users makes no thousand of them). A message under 4 KiB is corked
+ * (iostream_cork): it leaves at the end of the loop's iteration with whatever else was
+ * written to that connection meanwhile, so a chat line to 10,000 users in a busy
+ * iteration is not 10,000 sends per line. Returns 0, or -1 with errno as the future
  * would have failed (WEBSOCKET_CLOSED, EINVAL, ENOBUFS). */
 int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary);
 /* Sends a ping with up to 125 bytes of data. 0, or -1 with errno EINVAL (too long) or
