@@ -90,18 +90,6 @@ static void hello_get(handler_t *h)
 
 static const struct handler_class main_handler = {.get = hello_get, .head = hello_get};
 
-static void on_signal(int fd, int events, void *arg)
-{
-    (void)events;
-    (void)arg;
-    int sig = tool_signal_read(fd);
-    if (sig) {
-        fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal(sig));
-        ioloop_stop(ioloop_current());
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct config cfg = parse_args(argc, argv);
@@ -133,7 +121,7 @@ int main(int argc, char **argv)
                 program_invocation_short_name);
         return 1;
     }
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
+    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
     ioloop_start(loop);
 
     httpserver_shutdown(srv);

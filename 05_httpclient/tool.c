@@ -1,6 +1,8 @@
 /* tool — see tool.h. */
 #include "tool.h"
 
+#include "ioloop.h"
+
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -28,6 +30,18 @@ int tool_signal_read(int fd)
 {
     struct signalfd_siginfo si;
     return read(fd, &si, sizeof si) == sizeof si ? (int)si.ssi_signo : 0;
+}
+
+void tool_stop_on_signal(int fd, int events, void *arg)
+{
+    (void)events;
+    (void)arg;
+    int sig = tool_signal_read(fd);
+    if (sig) {
+        fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
+                program_invocation_short_name, strsignal(sig));
+        ioloop_stop(ioloop_current());
+    }
 }
 
 void tool_set_lang(const char *value)

@@ -25,6 +25,11 @@ __attribute__((noreturn, format(printf, 1, 2))) void tool_usage_error(const char
 int tool_signals_fd(void);
 /* The signal waiting on a tool_signals_fd, or 0 if none. */
 int tool_signal_read(int fd);
+/* A loop handler for a tool_signals_fd, what a server tool does at SIGINT or SIGTERM:
+ * says "PROG: Terminated, closing" on stderr and stops the current loop, after which
+ * main closes its server (httpserver_shutdown) and exits 0:
+ *     ioloop_add_handler(loop, tool_signals_fd(), IOLOOP_READ, tool_stop_on_signal, NULL); */
+void tool_stop_on_signal(int fd, int events, void *arg);
 
 /* The number in text, within [min, max], or a usage error naming flag. */
 double tool_number(const char *flag, const char *text, double min, double max);

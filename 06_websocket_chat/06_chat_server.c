@@ -365,18 +365,6 @@ static const struct handler_class index_page = {.get = index_get, .head = index_
 
 /* ---- main -------------------------------------------------------------------------------- */
 
-static void on_signal(int fd, int events, void *arg)
-{
-    (void)events;
-    (void)arg;
-    int sig = tool_signal_read(fd);
-    if (sig) {
-        fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal(sig));
-        ioloop_stop(ioloop_current());
-    }
-}
-
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
@@ -412,7 +400,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     ioloop_t *loop = ioloop_current();
     client = httpclient_new(NULL);
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
+    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
     ioloop_start(loop);
 
     httpserver_shutdown(srv);

@@ -81,18 +81,6 @@ static void echo_message(websocket_t *ws, const struct websocket_message *m)
 
 static const struct websocket_class echo = {.on_message = echo_message};
 
-static void on_signal(int fd, int events, void *arg)
-{
-    (void)events;
-    (void)arg;
-    int sig = tool_signal_read(fd);
-    if (sig) {
-        fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal(sig));
-        ioloop_stop(ioloop_current());
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct config cfg = parse_args(argc, argv);
@@ -113,7 +101,7 @@ int main(int argc, char **argv)
            v6 ? "[" : "", host, v6 ? "]" : "", httpserver_port(srv));
     fflush(stdout);
     ioloop_t *loop = ioloop_current();
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
+    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
     ioloop_start(loop);
 
     httpserver_shutdown(srv);

@@ -214,18 +214,6 @@ static const struct websocket_class primes = {.on_message = prime_message,
 
 /* ---- main -------------------------------------------------------------------------------- */
 
-static void on_signal(int fd, int events, void *arg)
-{
-    (void)events;
-    (void)arg;
-    int sig = tool_signal_read(fd);
-    if (sig) {
-        fprintf(stderr, tool_text("%s: %s, closing\n", "%s: 收到 %s, 正在关闭\n"),
-                program_invocation_short_name, strsignal(sig));
-        ioloop_stop(ioloop_current());
-    }
-}
-
 int main(int argc, char **argv)
 {
     struct config cfg = parse_args(argc, argv);
@@ -247,7 +235,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     pool = executor_new(2);
     ioloop_t *loop = ioloop_current();
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, on_signal, NULL);
+    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
     ioloop_start(loop);
 
     executor_shutdown(pool); /* a number still on a thread is finished first */
