@@ -243,8 +243,10 @@ static const char *now_text(char *buf, size_t size)
 
 enum event { ENTER, SAY, LEAVE };
 
-/* The documents' line for an event of u's (exercise 4's form with a label). */
-static char *line_of(const struct user *u, enum event e, const char *when, const char *text)
+/* The documents' line for an event of u's (exercise 4's form with a label), its length
+ * in *len (a message may hold a NUL: it is text all the same). */
+static char *line_of(const struct user *u, enum event e, const char *when, const char *text,
+                     int text_len, size_t *len)
 {
     static const char *const en[] = {"-entered the room", "-says: ", "-left the room"};
     static const char *const zh[] = {"-进入聊天室", "-说:", "-离开聊天室"};
@@ -252,24 +254,26 @@ static char *line_of(const struct user *u, enum event e, const char *when, const
     char *line;
     int n;
     if (!*u->label)
-        n = asprintf(&line, "[%s]-[%s]%s%s", u->ip, when, verb, e == SAY ? text : "");
+        n = asprintf(&line, "[%s]-[%s]%s%.*s", u->ip, when, verb, e == SAY ? text_len : 0,
+                     e == SAY ? text : "");
     else if (e == SAY)
-        n = asprintf(&line, "[%s]-[%s]-[%s]: %s", u->label, u->ip, when, text);
+        n = asprintf(&line, "[%s]-[%s]-[%s]: %.*s", u->label, u->ip, when, text_len, text);
     else
         n = asprintf(&line, "[%s]-[%s]-[%s]%s", u->label, u->ip, when, verb);
     if (n < 0)
         abort();
+    *len = (size_t)n;
     return line;
 }
 
 static char *json_of(const struct user *u, enum event e, const char *when, const char *text,
-                     const char *line)
+                     size_t text_len, const char *line, size_t line_len)
 {
     static const char *const type[] = {"enter", "say", "leave"};
-    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "type", type[e], "ip", u->ip, "time",
-                          when, "online", (json_int_t)online, "line", line);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s%}", "type", type[e], "ip", u->ip, "time",
+                          when, "online", (json_int_t)online, "line", line, line_len);
     if (e == SAY)
-        json_object_set_new(o, "text", json_string(text));
+        json_object_set_new(o, "text", json_stringn(text, text_len));
     if (*u->label)
         json_object_set_new(o, "city", json_string(u->label));
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -278,15 +282,19 @@ static char *json_of(const struct user *u, enum event e, const char *when, const
 }
 
 /* Everyone gets the event, in their format; nobody is waited for. */
-static void broadcast(const struct user *from, enum event e, const char *text)
+static void broadcast(const struct user *from, enum event e, const char *text, size_t text_len)
 {
     char buf[32];
     const char *when = now_text(buf, sizeof buf);
-    char *line = line_of(from, e, when, text);
-    char *json = json_of(from, e, when, text, line);
+    size_t line_len;
+    char *line = line_of(from, e, when, text, (int)text_len, &line_len);
+    char *json = json_of(from, e, when, text, text_len, line, line_len);
+    size_t json_len = strlen(json); /* JSON writes a NUL as \u0000 */
     for (struct user *u = users; u; u = u->next) {
-        const char *out = u->json ? json : line;
-        websocket_send(u->ws, out, strlen(out), false); /* a failure closes only u */
+        if (u->json) /* a failure closes only u */
+            websocket_send(u->ws, json, json_len, false);
+        else
+            websocket_send(u->ws, line, line_len, false);
     }
     free(line);
     free(json);
@@ -312,7 +320,7 @@ static void chat_open(websocket_t *ws)
         users->prev = u;
     users = u;
     online++;
-    broadcast(u, ENTER, NULL);
+    broadcast(u, ENTER, NULL, 0);
 }
 
 static void chat_message(websocket_t *ws, const struct websocket_message *m)
@@ -323,7 +331,7 @@ static void chat_message(websocket_t *ws, const struct websocket_message *m)
         return;
     }
     if (u)
-        broadcast(u, SAY, m->data);
+        broadcast(u, SAY, m->data, m->len);
 }
 
 static void chat_close(websocket_t *ws)
@@ -335,7 +343,7 @@ static void chat_close(websocket_t *ws)
     if (u->next)
         u->next->prev = u->prev;
     online--;
-    broadcast(u, LEAVE, NULL);
+    broadcast(u, LEAVE, NULL, 0);
     free(u);
 }
 

@@ -138,6 +138,9 @@ async def formats_and_rules(server):
     event = json.loads(await recv(rich))
     assert event["type"] == "say" and event["text"] == "<b>不是 HTML</b>" and event["online"] == 2
     assert await recv(plain) == f"[127.0.0.1]-[{CLOCK}]-说:<b>不是 HTML</b>"
+    await plain.send("a\x00b")  # U+0000 is text too: nothing after it is lost
+    assert json.loads(await recv(rich))["text"] == "a\x00b"
+    assert await recv(plain) == f"[127.0.0.1]-[{CLOCK}]-说:a\x00b"
     await rich.send(b"\x00binary")
     await asyncio.wait_for(rich.wait_closed(), WAIT)
     assert rich.close_code == 1003, rich.close_code
