@@ -244,25 +244,35 @@ static const char *now_text(char *buf, size_t size)
 enum event { ENTER, SAY, LEAVE };
 
 /* The documents' line for an event of u's (exercise 4's form with a label), its length
- * in *len (a message may hold a NUL: it is text all the same). */
+ * in *len. A message may hold a NUL (it is text all the same), so its bytes are copied
+ * after the prefix rather than formatted. */
 static char *line_of(const struct user *u, enum event e, const char *when, const char *text,
-                     int text_len, size_t *len)
+                     size_t text_len, size_t *len)
 {
     static const char *const en[] = {"-entered the room", "-says: ", "-left the room"};
     static const char *const zh[] = {"-进入聊天室", "-说:", "-离开聊天室"};
     const char *verb = tool_text(en[e], zh[e]);
-    char *line;
+    char *prefix;
     int n;
     if (!*u->label)
-        n = asprintf(&line, "[%s]-[%s]%s%.*s", u->ip, when, verb, e == SAY ? text_len : 0,
-                     e == SAY ? text : "");
+        n = asprintf(&prefix, "[%s]-[%s]%s", u->ip, when, verb);
     else if (e == SAY)
-        n = asprintf(&line, "[%s]-[%s]-[%s]: %.*s", u->label, u->ip, when, text_len, text);
+        n = asprintf(&prefix, "[%s]-[%s]-[%s]: ", u->label, u->ip, when);
     else
-        n = asprintf(&line, "[%s]-[%s]-[%s]%s", u->label, u->ip, when, verb);
+        n = asprintf(&prefix, "[%s]-[%s]-[%s]%s", u->label, u->ip, when, verb);
     if (n < 0)
         abort();
-    *len = (size_t)n;
+    if (e != SAY)
+        text_len = 0;
+    char *line = malloc((size_t)n + text_len + 1);
+    if (!line)
+        abort();
+    memcpy(line, prefix, (size_t)n);
+    if (text_len)
+        memcpy(line + n, text, text_len);
+    line[n + text_len] = '\0';
+    free(prefix);
+    *len = (size_t)n + text_len;
     return line;
 }
 
@@ -287,7 +297,7 @@ static void broadcast(const struct user *from, enum event e, const char *text, s
     char buf[32];
     const char *when = now_text(buf, sizeof buf);
     size_t line_len;
-    char *line = line_of(from, e, when, text, (int)text_len, &line_len);
+    char *line = line_of(from, e, when, text, text_len, &line_len);
     char *json = json_of(from, e, when, text, text_len, line, line_len);
     size_t json_len = strlen(json); /* JSON writes a NUL as \u0000 */
     for (struct user *u = users; u; u = u->next) {
