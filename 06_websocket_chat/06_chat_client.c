@@ -74,12 +74,13 @@ static void parse_args(int argc, char **argv)
 static void on_event(websocket_t *w, const struct websocket_message *m)
 {
     (void)w;
-    json_t *o = json_loadb(m->data, m->len, 0, NULL);
-    const char *line = json_string_value(json_object_get(o, "line"));
-    if (line)
-        printf("%s\n", line);
+    json_t *o = json_loadb(m->data, m->len, JSON_ALLOW_NUL, NULL);
+    json_t *line = json_object_get(o, "line");
+    if (json_is_string(line)) /* (a NUL in a message is printed too) */
+        fwrite(json_string_value(line), 1, json_string_length(line), stdout);
     else
-        printf("%.*s\n", (int)m->len, m->data);
+        fwrite(m->data, 1, m->len, stdout);
+    putchar('\n');
     fflush(stdout);
     json_decref(o);
 }
