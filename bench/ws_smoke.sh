@@ -24,8 +24,11 @@ fail() {
 start() {
     "$python" -E -B "$@" --port 0 >"$tmp/server.out" 2>"$tmp/server.err" &
     pid=$!
-    for _ in $(seq 200); do
+    # Up to 60 s: Python importing Tornado on a machine the other tests load (under
+    # ThreadSanitizer, beside transcripts_under_load) has taken over 10.
+    for _ in $(seq 1200); do
         [[ -s $tmp/server.out ]] && break
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
     where=$(sed -n 's|^listening on [a-z]*://\([^/]*\)/$|\1|p' "$tmp/server.out")

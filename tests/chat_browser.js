@@ -20,8 +20,8 @@ const { chromium } = require('playwright-core');
 const CHROMIUM = '/usr/bin/chromium';
 const CLOCK = '2016-08-29 00:00:00';
 const STATIC = path.join(__dirname, '..', '06_websocket_chat', 'static');
-const WAIT = 10000;             // one step
-const RUN_TIMEOUT = 55000;      // the whole test
+const WAIT = 20000;             // one step (a loaded machine: the sanitizers' runs)
+const RUN_TIMEOUT = 80000;      // the whole test
 const XSS = '<img src=x onerror=alert(1)>';
 const line = (tail) => `[127.0.0.1]-[${CLOCK}]-${tail}`;
 

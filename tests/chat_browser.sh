@@ -30,4 +30,4 @@ fi
 mkdir -p "$build/artifacts"
 cd "$build/artifacts" || exit 1
 rm -f chat_browser.png chat_browser.zh.png
-NODE_PATH=$modules/node_modules exec timeout 90 "$node" "$here/chat_browser.js" "$server" "$build/artifacts"
+NODE_PATH=$modules/node_modules exec timeout 120 "$node" "$here/chat_browser.js" "$server" "$build/artifacts"

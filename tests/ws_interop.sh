@@ -36,13 +36,15 @@ fail() {
 "${server[@]}" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 url=
-for _ in $(seq 200); do
+# Up to 60 s: a Python or Node peer starting on a machine the other tests load (the
+# sanitizers' runs) can take several seconds to import its library.
+for _ in $(seq 1200); do
     url=$(sed -n 's|^listening on \(ws://[^ ]*\)$|\1|p' "$tmp/out")
     [[ -n $url ]] && break
     kill -0 "$pid" 2>/dev/null || fail "the server ended before it listened"
     sleep 0.05
 done
-[[ -n $url ]] || fail "the server did not say where it listens within 10 s"
+[[ -n $url ]] || fail "the server did not say where it listens within 60 s"
 
 timeout -k 5 100 "${client[@]}" "$url"
 status=$?
