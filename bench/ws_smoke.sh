@@ -26,13 +26,17 @@ start() {
     pid=$!
     # Up to 60 s: Python importing Tornado on a machine the other tests load (under
     # ThreadSanitizer, beside transcripts_under_load) has taken over 10.
+    where=
     for _ in $(seq 1200); do
-        [[ -s $tmp/server.out ]] && break
-        kill -0 "$pid" 2>/dev/null || break
+        where=$(sed -n 's|^listening on [a-z]*://\([^/]*\)/$|\1|p' "$tmp/server.out")
+        [[ -n $where ]] && break
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"
+            fail "$1 ended (status $?) before it listened; its stdout: $(<"$tmp/server.out")"
+        fi
         sleep 0.05
     done
-    where=$(sed -n 's|^listening on [a-z]*://\([^/]*\)/$|\1|p' "$tmp/server.out")
-    [[ -n $where ]] || fail "$1 did not say where it listens"
+    [[ -n $where ]] || fail "$1 did not say where it listens within 60 s: $(<"$tmp/server.out")"
 }
 # stop: SIGTERM, and the server must exit 0.
 stop() {
