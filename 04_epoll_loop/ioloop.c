@@ -271,7 +271,9 @@ void ioloop_free(ioloop_t *loop)
         if (loop->timers[i].live && loop->timers[i].drop)
             loop->timers[i].drop(loop->timers[i].arg);
     close(loop->epfd);
+    pthread_mutex_lock(&loop->remote_mu); /* a thread still in add_remote finishes first */
     close(loop->wakefd);
+    pthread_mutex_unlock(&loop->remote_mu);
     pthread_mutex_destroy(&loop->remote_mu);
     free(loop->ready.items);
     free(loop->remote);
@@ -378,15 +380,17 @@ static void add_remote(ioloop_t *loop, struct callback cb)
     }
     loop->remote[loop->remote_count] = cb;
     __atomic_store_n(&loop->remote_count, loop->remote_count + 1, __ATOMIC_RELEASE);
-    bool wake = !loop->woken;
-    loop->woken = true;
-    pthread_mutex_unlock(&loop->remote_mu);
-    if (wake) {
+    /* The wake-up is written under the lock: once the lock is released, the loop's thread
+     * may run the callback, stop and free the loop (ioloop_free takes the lock before it
+     * closes the eventfd), and a write after that would hit a closed descriptor. */
+    if (!loop->woken) {
+        loop->woken = true;
         uint64_t one = 1;
         /* Only EAGAIN can fail here (the counter is full), and then it is readable anyway. */
         if (write(loop->wakefd, &one, sizeof one) < 0 && errno != EAGAIN)
             perror("ioloop_add_callback: eventfd");
     }
+    pthread_mutex_unlock(&loop->remote_mu);
 }
 
 void loop_add_callback_owned(ioloop_t *loop, const char *name, ioloop_cb *cb, void *arg,

@@ -203,14 +203,14 @@ async def exercise4(server):
     beijing = {"X-Real-IP": "14.130.112.24"}
     local = await websockets.connect(server.url, origin=origin)
     assert await recv(local) == f"[本地网友]-[127.0.0.1]-[{CLOCK}]-进入聊天室"
-    # The Beijing user's lookup takes 1.5 s; meanwhile the local user talks at once.
-    started = time.monotonic()
+    # The Beijing user's lookup takes 1.5 s, and their entering waits for it; meanwhile
+    # the local user talks, and hears their own line first: nothing waited for the lookup.
     connecting = asyncio.ensure_future(
         websockets.connect(server.url, origin=origin, extra_headers=beijing))
     await asyncio.sleep(0.2)
     await local.send("不用等")
-    assert await recv(local) == f"[本地网友]-[127.0.0.1]-[{CLOCK}]: 不用等"
-    assert time.monotonic() - started < 1.0, "the lookup held up another user"
+    assert await recv(local) == f"[本地网友]-[127.0.0.1]-[{CLOCK}]: 不用等", \
+        "the lookup held up another user"
     user = await connecting
     line = f"[北京网友]-[14.130.112.24]-[{CLOCK}]-进入聊天室"
     assert await recv(local) == line and await recv(user) == line
@@ -241,7 +241,7 @@ async def service_down(server):
     user = await websockets.connect(server.url, origin=origin,
                                     extra_headers={"X-Real-IP": "14.130.112.24"})
     assert await recv(user) == f"[未知网友]-[14.130.112.24]-[{CLOCK}]-进入聊天室"
-    assert time.monotonic() - started < 1.5  # refused at once: nothing waits 2 s
+    assert time.monotonic() - started < 1.9  # refused at once, not the lookup's 2 s timeout
     await user.close()
 
 
