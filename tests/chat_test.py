@@ -17,6 +17,7 @@
 Every wait is bounded; every process is stopped at the end.
 """
 import asyncio
+import atexit
 import http.server
 import json
 import os
@@ -36,12 +37,18 @@ ASAN_NOTICE = re.compile(r"^==\d+==WARNING: ASan doesn't fully support makeconte
                          re.M)
 
 
+def reap(proc):
+    """At exit, even after a failed assertion, no process of ours is left running."""
+    atexit.register(lambda: proc.poll() is None and proc.kill())
+
+
 class Server:
     def __init__(self, *args, lang="zh"):
         self.proc = subprocess.Popen(
             [BIN + "/06_chat_server", "--port", "0", "--clock", CLOCK, "--lang", lang,
              "--static", STATIC, *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reap(self.proc)
         line = self.proc.stdout.readline()
         m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
         assert m, f"the server did not start: {line!r} {self.proc.stderr.read()}"
@@ -63,6 +70,7 @@ class Client:
         self.proc = subprocess.Popen([BIN + "/06_chat_client", "--lang", lang, url],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, bufsize=1)
+        reap(self.proc)
         self.lines = []
         self.cond = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()

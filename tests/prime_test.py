@@ -6,6 +6,7 @@ past 64 bits (on the server's thread pool: a slow one does not hold up another
 client), and answers going to their sender only, in the order asked.
 """
 import asyncio
+import atexit
 import re
 import subprocess
 import sys
@@ -57,6 +58,7 @@ async def main(url):
 
 proc = subprocess.Popen([BIN + "/06_prime_server", "--port", "0"], stdout=subprocess.PIPE,
                         stderr=subprocess.PIPE, text=True)
+atexit.register(lambda: proc.poll() is None and proc.kill())  # even after a failure
 line = proc.stdout.readline()
 m = re.match(r"listening on (ws://127\.0\.0\.1:\d+/chatsocket)$", line.strip())
 assert m, line
