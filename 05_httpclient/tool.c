@@ -4,6 +4,7 @@
 #include "ioloop.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +43,65 @@ void tool_stop_on_signal(int fd, int events, void *arg)
                 program_invocation_short_name, strsignal(sig));
         ioloop_stop(ioloop_current());
     }
+}
+
+void tool_server_args(int argc, char **argv, const char *about, const char **address,
+                      int *port)
+{
+    static const struct option options[] = {
+        {"address", required_argument, NULL, 'a'}, {"port", required_argument, NULL, 'p'},
+        {"lang", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *lang = NULL, *name = program_invocation_short_name;
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        switch (c) {
+        case 'a': *address = optarg; break;
+        case 'p': *port = (int)tool_integer("--port", optarg, 0, 65535); break;
+        case 'l': lang = optarg; break;
+        case 'h':
+            printf("%s: %s\nUsage: %s [--address A] [--port N] [--lang en|zh] [--help]\n\n"
+                   "  --address A     listen on this address (default %s; \"\" for all)\n"
+                   "  --port N        listen on this port (default %d; 0: any free port)\n"
+                   "  --lang en|zh    messages in English (default) or Chinese [LESSON_LANG]\n"
+                   "  --help          show this help\n",
+                   name, about, name, *address, *port);
+            exit(0);
+        case ':': tool_usage_error("%s needs a value", argv[optind - 1]);
+        default: tool_usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        tool_usage_error("unexpected argument '%s'", argv[optind]);
+    tool_set_lang(lang);
+}
+
+int tool_serve(httpserver_t *srv, const char *address, int port, const char *scheme,
+               const char *path)
+{
+    int sfd = tool_signals_fd();
+    if (sfd < 0 || httpserver_listen(srv, address, port) < 0) {
+        fprintf(stderr, tool_text("%s: cannot listen on %s port %d: %m\n",
+                                  "%s: 无法在 %s 端口 %d 上监听: %m\n"),
+                program_invocation_short_name, address, port);
+        if (sfd >= 0)
+            close(sfd);
+        return 1;
+    }
+    const char *host = *address ? address : "0.0.0.0";
+    bool v6 = strchr(host, ':') != NULL; /* a URL writes an IPv6 address in brackets */
+    printf(tool_text("listening on %s://%s%s%s:%d/%s\n", "正在监听 %s://%s%s%s:%d/%s\n"), scheme,
+           v6 ? "[" : "", host, v6 ? "]" : "", httpserver_port(srv), path);
+    fflush(stdout);
+    ioloop_t *loop = ioloop_current();
+    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
+    ioloop_start(loop);
+    httpserver_shutdown(srv);
+    ioloop_remove_handler(loop, sfd);
+    close(sfd);
+    return 0;
 }
 
 void tool_set_lang(const char *value)

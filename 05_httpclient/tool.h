@@ -11,6 +11,8 @@
 
 #include <stdbool.h>
 
+#include "httpserver.h"
+
 /* Chooses the language: value is "en", "zh", or NULL for $LESSON_LANG (default en).
  * Anything else is a usage error. */
 void tool_set_lang(const char *value);
@@ -30,6 +32,20 @@ int tool_signal_read(int fd);
  * main closes its server (httpserver_shutdown) and exits 0:
  *     ioloop_add_handler(loop, tool_signals_fd(), IOLOOP_READ, tool_stop_on_signal, NULL); */
 void tool_stop_on_signal(int fd, int events, void *arg);
+
+/* The command line of a server tool with no option of its own: --address A, --port N
+ * (*address and *port hold the defaults), --lang en|zh, and --help, which prints
+ * `about` (a line or two, ending in a newline) and the usage, then exits 0. */
+void tool_server_args(int argc, char **argv, const char *about, const char **address,
+                      int *port);
+
+/* A server tool's run, once its routes are made: listens on address ("" for every
+ * address) and port, says "listening on SCHEME://HOST:PORT/PATH" on stdout (what tests
+ * and the benchmarks wait for), serves until SIGINT or SIGTERM, then shuts the server
+ * down (httpserver_shutdown: WebSockets get 1001). The loop is left for the caller to
+ * free. Returns 0, or 1 after saying on stderr why it could not listen. */
+int tool_serve(httpserver_t *srv, const char *address, int port, const char *scheme,
+               const char *path);
 
 /* The number in text, within [min, max], or a usage error naming flag. */
 double tool_number(const char *flag, const char *text, double min, double max);

@@ -230,6 +230,8 @@ struct user {
 
 static struct user *users;
 static size_t online;
+static websocket_t **listeners[2]; /* broadcast's scratch: plain, then chat.json users */
+static size_t listeners_cap;
 
 static const char *now_text(char *buf, size_t size)
 {
@@ -299,13 +301,19 @@ static void broadcast(const struct user *from, enum event e, const char *text, s
     size_t line_len;
     char *line = line_of(from, e, when, text, text_len, &line_len);
     char *json = json_of(from, e, when, text, text_len, line, line_len);
-    size_t json_len = strlen(json); /* JSON writes a NUL as \u0000 */
-    for (struct user *u = users; u; u = u->next) {
-        if (u->json) /* a failure closes only u */
-            websocket_send(u->ws, json, json_len, false);
-        else
-            websocket_send(u->ws, line, line_len, false);
+    /* Each format's listeners, so that each copy is checked and framed once. */
+    websocket_t **to[2] = {listeners[0], listeners[1]};
+    size_t n[2] = {0, 0};
+    if (listeners_cap < online) {
+        listeners_cap = online * 2;
+        for (int f = 0; f < 2; f++)
+            if (!(to[f] = listeners[f] = realloc(listeners[f], listeners_cap * sizeof *to[f])))
+                abort();
     }
+    for (struct user *u = users; u; u = u->next)
+        to[u->json][n[u->json]++] = u->ws;
+    websocket_broadcast(to[0], n[0], line, line_len, false); /* a failure closes only one */
+    websocket_broadcast(to[1], n[1], json, strlen(json), false); /* (JSON writes NUL as \u0000) */
     free(line);
     free(json);
 }
@@ -403,33 +411,16 @@ int main(int argc, char **argv)
                                                 .subprotocols = protocols},
                     NULL);
     httpserver_t *srv = httpserver_new(app, &(struct httpserver_options){.xheaders = cfg.xheaders});
-    int sfd = tool_signals_fd();
-    if (sfd < 0 || httpserver_listen(srv, cfg.address, cfg.port) < 0) {
-        fprintf(stderr, tool_text("%s: cannot listen on %s port %d: %m\n",
-                                  "%s: 无法在 %s 端口 %d 上监听: %m\n"),
-                program_invocation_short_name, cfg.address, cfg.port);
-        ipservice_stop();
-        return 1;
-    }
-    const char *host = *cfg.address ? cfg.address : "0.0.0.0";
-    bool v6 = strchr(host, ':') != NULL;
-    printf(tool_text("listening on http://%s%s%s:%d/\n", "正在监听 http://%s%s%s:%d/\n"),
-           v6 ? "[" : "", host, v6 ? "]" : "", httpserver_port(srv));
-    fflush(stdout);
-    ioloop_t *loop = ioloop_current();
     client = httpclient_new(NULL);
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
-    ioloop_start(loop);
-
-    httpserver_shutdown(srv);
+    int status = tool_serve(srv, cfg.address, cfg.port, "http", "");
     while (lookups_running) /* each ends within LOOKUP_SECONDS */
-        ioloop_run_once(loop);
+        ioloop_run_once(ioloop_current());
     httpclient_free(client);
     cities_free();
-    ioloop_remove_handler(loop, sfd);
-    close(sfd);
+    free(listeners[0]);
+    free(listeners[1]);
     app_free(app);
-    ioloop_free(loop);
+    ioloop_free(ioloop_current());
     ipservice_stop();
-    return 0;
+    return status;
 }

@@ -24,66 +24,22 @@
 #include "websocket.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
 #include <openssl/bn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define MAX_DIGITS 1000
 #define PRIME "is a prime number"
 #define NOT_PRIME "is not a prime number"
 #define INVALID "Invalid input"
 
-struct config {
-    const char *address;
-    int port;
-};
+#define ABOUT "document 001's prime-number service: send an integer to\n"   \
+    "ws://HOST:PORT/chatsocket, get back whether it is prime; serves until\n"   \
+    "SIGINT or SIGTERM.\n"
 
-static executor_t *pool;
-
-static void usage(void)
-{
-    printf("%s: document 001's prime-number service: send an integer to\n"
-           "ws://HOST:PORT/chatsocket, get back whether it is prime; serves until\n"
-           "SIGINT or SIGTERM.\n\n"
-           "Usage: %s [--address A] [--port N] [--lang en|zh] [--help]\n\n"
-           "  --address A     listen on this address (default 127.0.0.1; \"\" for all)\n"
-           "  --port N        listen on this port (default 8888; 0: any free port)\n"
-           "  --lang en|zh    messages in English (default) or Chinese [LESSON_LANG]\n"
-           "  --help          show this help\n",
-           program_invocation_short_name, program_invocation_short_name);
-}
-
-static struct config parse_args(int argc, char **argv)
-{
-    static const struct option options[] = {
-        {"address", required_argument, NULL, 'a'}, {"port", required_argument, NULL, 'p'},
-        {"lang", required_argument, NULL, 'l'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    struct config cfg = {.address = "127.0.0.1", .port = 8888};
-    const char *lang = NULL;
-    int c;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
-        switch (c) {
-        case 'a': cfg.address = optarg; break;
-        case 'p': cfg.port = (int)tool_integer("--port", optarg, 0, 65535); break;
-        case 'l': lang = optarg; break;
-        case 'h': usage(); exit(0);
-        case ':': tool_usage_error("%s needs a value", argv[optind - 1]);
-        default: tool_usage_error("unknown option '%s'", argv[optind - 1]);
-        }
-    }
-    if (optind < argc)
-        tool_usage_error("unexpected argument '%s'", argv[optind]);
-    tool_set_lang(lang);
-    return cfg;
-}
+static executor_t *pool; /* BN_check_prime for the long numbers */
 
 /* ---- numbers ----------------------------------------------------------------------------- */
 
@@ -216,34 +172,17 @@ static const struct websocket_class primes = {.on_message = prime_message,
 
 int main(int argc, char **argv)
 {
-    struct config cfg = parse_args(argc, argv);
+    const char *address = "127.0.0.1";
+    int port = 8888;
+    tool_server_args(argc, argv, ABOUT, &address, &port);
     app_t *app = app_new();
     websocket_route(app, "/chatsocket", &primes,
                     &(struct websocket_options){.max_message_size = 4096}, NULL);
     httpserver_t *srv = httpserver_new(app, NULL);
-    int sfd = tool_signals_fd();
-    if (sfd < 0 || httpserver_listen(srv, cfg.address, cfg.port) < 0) {
-        fprintf(stderr, tool_text("%s: cannot listen on %s port %d: %m\n",
-                                  "%s: 无法在 %s 端口 %d 上监听: %m\n"),
-                program_invocation_short_name, cfg.address, cfg.port);
-        return 1;
-    }
-    const char *host = *cfg.address ? cfg.address : "0.0.0.0";
-    bool v6 = strchr(host, ':') != NULL;
-    printf(tool_text("listening on ws://%s%s%s:%d/chatsocket\n", "正在监听 ws://%s%s%s:%d/chatsocket\n"),
-           v6 ? "[" : "", host, v6 ? "]" : "", httpserver_port(srv));
-    fflush(stdout);
     pool = executor_new(2);
-    ioloop_t *loop = ioloop_current();
-    ioloop_add_handler(loop, sfd, IOLOOP_READ, tool_stop_on_signal, NULL);
-    ioloop_start(loop);
-
-    executor_shutdown(pool); /* a number still on a thread is finished first */
-    httpserver_shutdown(srv);
-    executor_free(pool);
-    ioloop_remove_handler(loop, sfd);
-    close(sfd);
+    int status = tool_serve(srv, address, port, "ws", "chatsocket");
+    executor_free(pool); /* every connection has ended: its threads are idle */
     app_free(app);
-    ioloop_free(loop);
-    return 0;
+    ioloop_free(ioloop_current());
+    return status;
 }

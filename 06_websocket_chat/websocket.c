@@ -181,6 +181,8 @@ static void fail(websocket_t *ws, int code, const char *reason)
     ws->failing = true;
 }
 
+static int room(websocket_t *ws);
+
 /* Whether a message may be written now: 0, or the errno to fail it with (and, for
  * ENOBUFS, the connection is being closed with 1008). */
 static int writable(websocket_t *ws, const void *data, size_t len, bool binary)
@@ -189,6 +191,12 @@ static int writable(websocket_t *ws, const void *data, size_t len, bool binary)
         return WEBSOCKET_CLOSED;
     if (!binary && !wsframe_utf8_valid(data, len))
         return EINVAL;
+    return room(ws);
+}
+
+/* 0, or ENOBUFS once more than max_write_buffer waits (and then the close 1008). */
+static int room(websocket_t *ws)
+{
     if (iostream_write_buffered(ws->stream) > ws->opt.max_write_buffer) {
         fail(ws, 1008, FULL_REASON);
         return ENOBUFS;
@@ -214,6 +222,16 @@ future_t *websocket_write_message(websocket_t *ws, const void *data, size_t len,
     return send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, false, NULL);
 }
 
+/* websocket_send once the message is known to be fit to send. */
+static int send_quietly(websocket_t *ws, const void *data, size_t len, bool binary)
+{
+    int err;
+    if (len < CORK_SEND_MAX) /* lines to many listeners leave with their neighbours */
+        iostream_cork(ws->stream);
+    send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, true, &err);
+    return err;
+}
+
 int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary)
 {
     int err = writable(ws, data, len, binary);
@@ -221,10 +239,23 @@ int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary)
         errno = err;
         return -1;
     }
-    if (len < CORK_SEND_MAX) /* lines to many listeners leave with their neighbours */
-        iostream_cork(ws->stream);
-    send_message(ws, binary ? WSFRAME_BINARY : WSFRAME_TEXT, data, len, true, &err);
-    return err;
+    return send_quietly(ws, data, len, binary);
+}
+
+size_t websocket_broadcast(websocket_t *const *to, size_t n, const void *data, size_t len,
+                           bool binary)
+{
+    if (!binary && !wsframe_utf8_valid(data, len)) { /* once, not once a listener */
+        errno = EINVAL;
+        return 0;
+    }
+    size_t sent = 0;
+    for (size_t i = 0; i < n; i++) {
+        websocket_t *ws = to[i];
+        if (!websocket_closed(ws) && room(ws) == 0 && send_quietly(ws, data, len, binary) == 0)
+            sent++;
+    }
+    return sent;
 }
 
 int websocket_ping(websocket_t *ws, const void *data, size_t len)

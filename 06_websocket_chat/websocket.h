@@ -178,6 +178,12 @@ future_t *websocket_write_message(websocket_t *ws, const void *data, size_t len,
  * iteration is not 10,000 sends per line. Returns 0, or -1 with errno as the future
  * would have failed (WEBSOCKET_CLOSED, EINVAL, ENOBUFS). */
 int websocket_send(websocket_t *ws, const void *data, size_t len, bool binary);
+/* websocket_send of one message to n connections, with the text checked once rather
+ * than once a listener (a 60 KB chat line to 10,000 users). Returns how many it went
+ * to; the others are closing, or are being closed for the cap, as websocket_send says.
+ * 0 with errno EINVAL for text that is not UTF-8. */
+size_t websocket_broadcast(websocket_t *const *to, size_t n, const void *data, size_t len,
+                           bool binary);
 /* Sends a ping with up to 125 bytes of data. 0, or -1 with errno EINVAL (too long) or
  * EPIPE (closing). */
 int websocket_ping(websocket_t *ws, const void *data, size_t len);

@@ -5,6 +5,7 @@
  * Each test gets a fresh loop and client; a coroutine "main" fetches and checks. */
 #include "httpclient.h"
 #include "loop_test.h"
+#include "python_peer.h"
 #include "tls_test.h"
 
 #include <arpa/inet.h>
@@ -25,47 +26,21 @@ static httpclient_t *client;
 
 /* ---- the peer ------------------------------------------------------------------------ */
 
-/* Starts the Tornado script next to this file (or $HTTPCLIENT_PEER) and reads its ports. */
+/* httpclient_peer.py beside this file, or $HTTPCLIENT_PEER (python_peer.h). */
 static void peer_start(void)
 {
-    char script[4096];
-    const char *env = getenv("HTTPCLIENT_PEER");
-    if (env) {
-        snprintf(script, sizeof script, "%s", env);
-    } else {
-        snprintf(script, sizeof script, "%s", __FILE__);
-        char *slash = strrchr(script, '/');
-        snprintf(slash ? slash + 1 : script, sizeof script - (size_t)(slash ? slash + 1 - script : 0),
-                 "httpclient_peer.py");
-    }
-    int pipefd[2];
-    if (pipe(pipefd)) {
-        perror("pipe");
-        exit(EXIT_FAILURE);
-    }
-    peer_pid = fork();
-    if (peer_pid == 0) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execl("/usr/bin/python3", "python3", "-E", "-B", script, certs.cert, certs.key, (char *)NULL);
-        perror("exec /usr/bin/python3");
-        _exit(127);
-    }
-    close(pipefd[1]);
-    FILE *in = fdopen(pipefd[0], "r");
-    if (!in || fscanf(in, "%d %d %d %d", &port, &garbage_port, &idle_port, &https_port) != 4) {
-        fprintf(stderr, "httpclient_test: the peer %s did not start (python3-tornado?)\n", script);
-        kill(peer_pid, SIGTERM);
-        exit(EXIT_FAILURE);
-    }
-    fclose(in);
+    int ports[4];
+    peer_pid = python_peer_start(__FILE__, "httpclient_peer.py", "HTTPCLIENT_PEER", certs.cert,
+                                 certs.key, ports, 4);
+    port = ports[0];
+    garbage_port = ports[1];
+    idle_port = ports[2];
+    https_port = ports[3];
 }
 
 static void peer_stop(void)
 {
-    kill(peer_pid, SIGTERM);
-    waitpid(peer_pid, NULL, 0);
+    python_peer_stop(peer_pid);
 }
 
 /* ---- helpers ------------------------------------------------------------------------- */

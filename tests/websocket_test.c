@@ -13,6 +13,7 @@
 #include "wsframe.h"
 #include "wshandshake.h"
 
+#include "python_peer.h"
 #include "tls_test.h"
 
 #include <arpa/inet.h>
@@ -666,6 +667,12 @@ static void *misuse_main(void *arg)
     ck_assert_int_eq(errno, EINVAL);
     ck_assert_int_eq(websocket_send(ws, "sent", 4, false), 0); /* no future, same frame */
     expect_message(ws, "sent", 4, false);
+    websocket_t *all[] = {ws, ws};
+    ck_assert_uint_eq(websocket_broadcast(all, 2, "\xff", 1, false), 0);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_uint_eq(websocket_broadcast(all, 2, "twice", 5, false), 2);
+    expect_message(ws, "twice", 5, false);
+    expect_message(ws, "twice", 5, false);
     ck_assert_int_eq(websocket_close(ws, 1005, NULL), -1);
     ck_assert_int_eq(websocket_close(ws, 999, NULL), -1);
     char reason[125];
@@ -717,45 +724,19 @@ static struct test_certs certs;
 static pid_t peer_pid;
 static int tornado_port, tornado_tls_port;
 
-/* Starts websocket_peer.py (next to this file, or $WEBSOCKET_PEER) and reads its ports. */
+/* websocket_peer.py beside this file, or $WEBSOCKET_PEER (python_peer.h). */
 static void peer_start(void)
 {
-    char script[4096];
-    const char *env = getenv("WEBSOCKET_PEER");
-    snprintf(script, sizeof script, "%s", env ? env : __FILE__);
-    if (!env) {
-        char *slash = strrchr(script, '/');
-        char *name = slash ? slash + 1 : script;
-        snprintf(name, sizeof script - (size_t)(name - script), "websocket_peer.py");
-    }
-    int pipefd[2];
-    if (pipe(pipefd)) {
-        perror("pipe");
-        exit(EXIT_FAILURE);
-    }
-    peer_pid = fork();
-    if (peer_pid == 0) {
-        dup2(pipefd[1], STDOUT_FILENO);
-        close(pipefd[0]);
-        close(pipefd[1]);
-        execl("/usr/bin/python3", "python3", "-E", "-B", script, certs.cert, certs.key, (char *)NULL);
-        perror("exec /usr/bin/python3");
-        _exit(127);
-    }
-    close(pipefd[1]);
-    FILE *in = fdopen(pipefd[0], "r");
-    if (!in || fscanf(in, "%d %d", &tornado_port, &tornado_tls_port) != 2) {
-        fprintf(stderr, "websocket_test: the peer %s did not start (python3-tornado?)\n", script);
-        kill(peer_pid, SIGTERM);
-        exit(EXIT_FAILURE);
-    }
-    fclose(in);
+    int ports[2];
+    peer_pid = python_peer_start(__FILE__, "websocket_peer.py", "WEBSOCKET_PEER", certs.cert,
+                                 certs.key, ports, 2);
+    tornado_port = ports[0];
+    tornado_tls_port = ports[1];
 }
 
 static void peer_stop(void)
 {
-    kill(peer_pid, SIGTERM);
-    waitpid(peer_pid, NULL, 0);
+    python_peer_stop(peer_pid);
 }
 
 static websocket_t *tornado_connect(const char *u, const struct websocket_connect_options *o)
