@@ -1,0 +1,1 @@
+course_exercise(01_two_slow_requests LIBS lesson)

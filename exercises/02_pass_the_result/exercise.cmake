@@ -1,0 +1,1 @@
+course_exercise(02_pass_the_result LIBS lesson)

@@ -1,0 +1,1 @@
+course_exercise(03_two_generators LIBS gen)
