@@ -1,0 +1,1 @@
+course_exercise(06_find_the_block LIBS eventloop)
