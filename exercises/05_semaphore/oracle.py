@@ -1,7 +1,7 @@
 """Exercise 5's scenario on real Tornado: what oracle.txt records and test.c replays.
 
 Six coroutines share a Semaphore(2). A and B get a unit at once; C waits at most one
-time unit and gives up; D, E and F wait in line and get the units A, B and D give back,
+tick and gives up; D, E and F wait in line and get the units A, B and D give back,
 oldest first. A and E release with `async with`, the others by hand. Run it as
     /usr/bin/python3 -E -B oracle.py
 and it prints the lines test.c compares its own run with.
@@ -11,7 +11,7 @@ from tornado.ioloop import IOLoop
 from tornado.locks import Semaphore
 from tornado.util import TimeoutError
 
-UNIT = 0.05  # seconds: the scenario's unit of time, as in test.c
+UNIT = 0.1  # seconds: the scenario's tick, as in test.c
 
 sem = Semaphore(2)
 
@@ -21,12 +21,12 @@ def say(line):
 
 
 async def worker(name, work, timeout=None):
-    """Acquires by hand, works for `work` units, releases by hand."""
+    """Acquires by hand, works for `work` ticks, releases by hand."""
     if timeout is None:
         say(f"{name} acquires")
         deadline = None
     else:
-        say(f"{name} acquires, waits at most {timeout} unit{'s' if timeout > 1 else ''}")
+        say(f"{name} acquires, waits at most {timeout} tick{'s' if timeout > 1 else ''}")
         deadline = IOLoop.current().time() + timeout * UNIT
     try:
         await sem.acquire(deadline)

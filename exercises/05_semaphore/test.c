@@ -19,7 +19,7 @@
 #include "ex_semaphore.h"
 #include "ioloop.h"
 
-#define UNIT 0.05 /* seconds: the scenario's time unit, as in oracle.py */
+#define UNIT 0.1 /* seconds: the scenario's tick, as in oracle.py (wide enough for a loaded machine) */
 #define MAX_LINES 64
 
 static const char *oracle_path;
@@ -86,7 +86,7 @@ START_TEST(waiters_oldest_first)
 }
 END_TEST
 
-/* Awaits an acquire with a deadline 1 unit away; its result is the error code. */
+/* Awaits an acquire with a deadline 1 tick away; its result is the error code. */
 static void *await_with_deadline(void *arg)
 {
     future_t *f = ex_semaphore_acquire(arg, ioloop_time(ioloop_current()) + UNIT);
@@ -154,8 +154,8 @@ static void say(const char *fmt, ...)
 
 static ex_semaphore_t *sem;
 
-/* One coroutine of oracle.py: acquires (waiting at most timeout units, 0: no limit),
- * works for work units, releases. oracle.py's `async with` is this same sequence. */
+/* One coroutine of oracle.py: acquires (waiting at most timeout ticks, 0: no limit),
+ * works for work ticks, releases. oracle.py's `async with` is this same sequence. */
 struct worker {
     const char *name;
     int work, timeout;
@@ -168,7 +168,7 @@ static void *worker(void *arg)
     if (w->timeout == 0) {
         say("%s acquires", w->name);
     } else {
-        say("%s acquires, waits at most %d unit%s", w->name, w->timeout,
+        say("%s acquires, waits at most %d tick%s", w->name, w->timeout,
             w->timeout > 1 ? "s" : "");
         deadline = ioloop_time(ioloop_current()) + w->timeout * UNIT;
     }
