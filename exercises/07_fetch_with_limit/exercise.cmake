@@ -1,0 +1,1 @@
+course_exercise(07_fetch_with_limit LIBS ipservice httpserver)

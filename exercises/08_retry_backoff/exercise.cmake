@@ -1,0 +1,1 @@
+course_exercise(08_retry_backoff LIBS ipservice httpserver m)
