@@ -49,7 +49,8 @@ static void fail(const char *what)
     exit(1);
 }
 
-/* The service binary: beside our own. */
+/* The service binary: beside our own (build/bin), or for a program built to
+ * build/exercises/bin (the exercises), in build/bin two levels up. */
 static void binary_path(char *path, size_t size)
 {
     ssize_t n = readlink("/proc/self/exe", path, size - 1);
@@ -58,11 +59,14 @@ static void binary_path(char *path, size_t size)
     path[n] = '\0';
     char *slash = strrchr(path, '/');
     size_t dir = slash ? (size_t)(slash - path) + 1 : 0;
-    if (dir + sizeof SERVICE_BINARY > size) {
+    static const char up[] = "../../bin/";
+    if (dir + sizeof up + sizeof SERVICE_BINARY > size) {
         errno = ENAMETOOLONG;
         fail("cannot name " SERVICE_BINARY);
     }
     strcpy(path + dir, SERVICE_BINARY);
+    if (access(path, X_OK) != 0)
+        strcpy(stpcpy(path + dir, up), SERVICE_BINARY);
 }
 
 /* In the child: stdout to the pipe, no other descriptor of ours (the trace file), exec. */
