@@ -136,4 +136,9 @@ out=$(cat "$tmp/watch.out")
 [[ $(grep -c '━━ Exercise 11' <<<"$out") == 2 ]] || fail "watch did not check twice: $out"
 has "✗ wrong output"
 has "✓ passed"
+# watch on a copy that passes goes on to what is left after it: here nothing, though
+# exercises before it are not done.
+ex watch 11
+[[ $status == 0 ]] || fail "watch of a passing last exercise: status $status: $out"
+has "No exercise after this one is left to do"
 echo "exercise runner: all checks passed"
