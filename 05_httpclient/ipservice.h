@@ -3,7 +3,8 @@
  *
  * Document 000's handlers ask the Sina IP library where 14.130.112.24 is and write
  * "国家:中国 省份: 北京 城市: 北京". That API no longer answers, so each program starts
- * its own 05_ip_service (the binary beside it) on a free loopback port, or asks the
+ * its own 05_ip_service (the binary beside it, or in build/bin for an exercise built
+ * to build/exercises/bin) on a free loopback port, or asks the
  * one --service URL names. A program is its IndexHandler and little else:
  *
  *     static const struct lesson_info info = {.about = "...", .pool = true,
