@@ -4,6 +4,7 @@
 #include "coro.h"
 #include "url.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -47,6 +48,21 @@ static void fail(const char *what)
 {
     fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what, strerror(errno));
     exit(1);
+}
+
+bool ipservice_address_local(const char *ip)
+{
+    struct in6_addr a6;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, ip, &a4) == 1) {
+        uint32_t a = ntohl(a4.s_addr);
+        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172 << 4 | 1) ||
+               (a >> 16) == (192 << 8 | 168) || (a >> 16) == (169 << 8 | 254) || a == 0;
+    }
+    if (inet_pton(AF_INET6, ip, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
+               (a6.s6_addr[0] & 0xfe) == 0xfc || IN6_IS_ADDR_UNSPECIFIED(&a6);
+    return true;
 }
 
 /* The service binary: beside our own (build/bin), or for a program built to

@@ -50,6 +50,11 @@ void ipservice_stop(void);
 /* The lookup URL of ip: BASE/iplookup/iplookup.php?format=json&ip=IP (lesson_alloc'd). */
 char *ipservice_url(const char *ip);
 
+/* True for an address no lookup can place: loopback, private (RFC 1918), link-local,
+ * unique-local, unspecified, or not an address at all. The documents' note on 练习 4:
+ * "局域网的内网IP没有归属地". */
+bool ipservice_address_local(const char *ip);
+
 /* The answer's fields the documents use. ret is 1 for a place, -1 for an address the
  * service does not know, 0 when no answer could be read (the documents' {"ret:0"}). */
 struct ip_info {

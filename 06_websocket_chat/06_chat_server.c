@@ -40,7 +40,6 @@
 #include "tool.h"
 #include "websocket.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -139,22 +138,6 @@ static struct city *cities;
 static httpclient_t *client;
 static int lookups_running; /* the client may be freed once none is */
 
-/* Loopback, private, link-local and the like: no city to ask for. */
-static bool address_local(const char *ip)
-{
-    struct in6_addr a6;
-    struct in_addr a4;
-    if (inet_pton(AF_INET, ip, &a4) == 1) {
-        uint32_t a = ntohl(a4.s_addr);
-        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172 << 4 | 1) ||
-               (a >> 16) == (192 << 8 | 168) || (a >> 16) == (169 << 8 | 254) || a == 0;
-    }
-    if (inet_pton(AF_INET6, ip, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
-               (a6.s6_addr[0] & 0xfe) == 0xfc || IN6_IS_ADDR_UNSPECIFIED(&a6);
-    return true;
-}
-
 static const char *unknown_label(void)
 {
     return tool_text("unknown user", "未知网友");
@@ -185,7 +168,7 @@ static void *city_ask(void *arg)
 /* The label of ip, waiting (at most LOOKUP_SECONDS) for the lookup if it is asked now. */
 static const char *city_of(const char *ip)
 {
-    if (address_local(ip))
+    if (ipservice_address_local(ip))
         return tool_text("local user", "本地网友");
     struct city *c = cities;
     while (c && strcmp(c->ip, ip))

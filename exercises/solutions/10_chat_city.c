@@ -36,7 +36,6 @@
 #include "tool.h"
 #include "websocket.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -111,28 +110,11 @@ static void parse_args(int argc, char **argv)
 
 /* ---- cities (练习 4) ---------------------------------------------------------------------- */
 
-/* Loopback, private (RFC 1918), link-local and unique-local addresses: no city to ask
- * for. Anything that is not an address at all is not asked about either. */
-static bool address_local(const char *ip)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    if (inet_pton(AF_INET, ip, &a4) == 1) {
-        uint32_t a = ntohl(a4.s_addr);
-        return (a >> 24) == 127 || (a >> 24) == 10 || (a >> 20) == (172 << 4 | 1) ||
-               (a >> 16) == (192 << 8 | 168) || (a >> 16) == (169 << 8 | 254) || a == 0;
-    }
-    if (inet_pton(AF_INET6, ip, &a6) == 1)
-        return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
-               (a6.s6_addr[0] & 0xfe) == 0xfc || IN6_IS_ADDR_UNSPECIFIED(&a6);
-    return true;
-}
-
 /* ip's label, "北京网友", into label. Asks the IP service and waits for its answer in
  * the caller's coroutine: only the user being looked up waits. */
 static void city_label(const char *ip, char *label, size_t size)
 {
-    if (address_local(ip)) {
+    if (ipservice_address_local(ip)) {
         snprintf(label, size, "本地网友");
         return;
     }
